@@ -1,0 +1,92 @@
+"""openharness_actors: reactive, signal-driven multi-agent LLM workflows on trio actors.
+
+Agents declare the signals that wake them (``activate_on``), the signals they emit and the
+state key they update; the workflow emerges from the signal flow. See ``README.md``.
+"""
+
+from ._agent import AgentContext as AgentContext, AgentSpec as AgentSpec
+from ._engine import (
+    Engine as Engine,
+    EngineStatistics as EngineStatistics,
+    RunHandle as RunHandle,
+    open_engine as open_engine,
+)
+from ._errors import (
+    ActivationLimitError as ActivationLimitError,
+    ActivationTimeoutError as ActivationTimeoutError,
+    HarnessError as HarnessError,
+    OpenHarnessError as OpenHarnessError,
+    OutputParseError as OutputParseError,
+    ReplayDivergenceError as ReplayDivergenceError,
+    RestartIntensityError as RestartIntensityError,
+    StoreError as StoreError,
+    TemplateError as TemplateError,
+    UserCodeError as UserCodeError,
+    WorkflowCancelledError as WorkflowCancelledError,
+    WorkflowDefinitionError as WorkflowDefinitionError,
+    WorkflowTimeoutError as WorkflowTimeoutError,
+)
+from ._log import LogCursor as LogCursor
+from ._pattern import Pattern as Pattern, compile_pattern as compile_pattern, matches as matches
+from ._policy import RetryPolicy as RetryPolicy
+from ._reporting import Reporter as Reporter
+from ._result import (
+    AgentMetrics as AgentMetrics,
+    Metrics as Metrics,
+    WorkflowResult as WorkflowResult,
+)
+from ._signal import Signal as Signal, SignalSource as SignalSource
+from ._state import FrozenState as FrozenState
+from ._usage import Usage as Usage
+from ._workflow import Workflow as Workflow, create_workflow as create_workflow
+from .harness import (
+    FunctionHarness as FunctionHarness,
+    Harness as Harness,
+    HarnessRequest as HarnessRequest,
+    HarnessResult as HarnessResult,
+    ScriptedHarness as ScriptedHarness,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActivationLimitError",
+    "ActivationTimeoutError",
+    "AgentContext",
+    "AgentMetrics",
+    "AgentSpec",
+    "Engine",
+    "EngineStatistics",
+    "FrozenState",
+    "FunctionHarness",
+    "Harness",
+    "HarnessError",
+    "HarnessRequest",
+    "HarnessResult",
+    "LogCursor",
+    "Metrics",
+    "OpenHarnessError",
+    "OutputParseError",
+    "Pattern",
+    "ReplayDivergenceError",
+    "Reporter",
+    "RestartIntensityError",
+    "RetryPolicy",
+    "RunHandle",
+    "ScriptedHarness",
+    "Signal",
+    "SignalSource",
+    "StoreError",
+    "TemplateError",
+    "Usage",
+    "UserCodeError",
+    "Workflow",
+    "WorkflowCancelledError",
+    "WorkflowDefinitionError",
+    "WorkflowResult",
+    "WorkflowTimeoutError",
+    "compile_pattern",
+    "create_workflow",
+    "matches",
+    "open_engine",
+]

@@ -1,0 +1,348 @@
+"""The agent actor: one task per agent, with its own mailbox, running its activations.
+
+The actor's loop only takes triggers out of the mailbox and starts activations (or queues them
+when ``max_concurrency`` is reached); it never waits on the broker, which is what keeps the
+broker from ever blocking for good on a full mailbox.
+
+An activation: refuse if the run is ending -> guard -> ``agent:activated`` -> render the prompt
+-> harness call, its events streamed as signals -> the state actor commits the ``updates`` write
+-> ``agent:completed`` -> declared emits. Failures become ``agent:failed`` and fail the run
+(after the agent's retry policy). The actor never writes state itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import trio
+
+from ._agent import AgentContext, AgentSpec
+from ._errors import (
+    ActivationTimeoutError,
+    HarnessError,
+    OpenHarnessError,
+    TemplateError,
+    UserCodeError,
+)
+from ._json import to_jsonable
+from ._output import emit_payload, parse_output
+from ._signal import Signal, SignalSource
+from ._state_actor import Commit
+from ._template import Template
+from .harness.protocol import Harness, HarnessEvent, HarnessRequest
+
+if TYPE_CHECKING:
+    from ._run import AgentStats, RunCore
+
+__all__ = ["AgentActor"]
+
+
+class AgentActor:
+    """Runs one agent's activations for one run."""
+
+    def __init__(
+        self,
+        core: RunCore,
+        name: str,
+        spec: AgentSpec,
+        harness: Harness | None,
+        stats: AgentStats,
+        mailbox_size: int,
+    ) -> None:
+        self._core = core
+        self.name = name
+        self.spec = spec
+        self._harness = harness
+        self._stats = stats
+        self.mailbox, self._receive = trio.open_memory_channel[Signal](mailbox_size)
+        self._queue: deque[Signal] = deque()
+        self._workers = 0
+
+    async def run(self) -> None:
+        """The actor task: start an activation per trigger, within ``max_concurrency``."""
+        limit = self.spec.max_concurrency
+        async with trio.open_nursery() as nursery:
+            async for trigger in self._receive:
+                if limit is None:
+                    nursery.start_soon(self._activate, trigger)
+                    continue
+                self._queue.append(trigger)
+                while self._workers < limit and self._queue:
+                    self._workers += 1
+                    nursery.start_soon(self._worker)
+
+    async def _worker(self) -> None:
+        try:
+            while self._queue:
+                await self._activate(self._queue.popleft())
+        finally:
+            self._workers -= 1
+
+    async def _activate(self, trigger: Signal) -> None:
+        try:
+            await self._activation(trigger)
+        finally:
+            self._core.work.done()
+
+    async def _publish(self, name: str, payload: dict[str, Any], parent: str, harness: str | None = None) -> str:
+        return await self._core.broker.publish(
+            name, payload, SignalSource(self.name, harness, parent)
+        )
+
+    async def _skip(self, trigger: Signal, reason: str) -> None:
+        self._stats.skipped += 1
+        await self._publish(
+            "agent:skipped",
+            {"agent": self.name, "trigger": trigger.name, "reason": reason},
+            trigger.id,
+        )
+
+    async def _activation(self, trigger: Signal) -> None:
+        core = self._core
+        spec = self.spec
+        if core.failed:
+            return
+        if core.ending:
+            await self._skip(trigger, "run ending")
+            return
+        ctx = AgentContext(core.state, trigger, core.initial_state, self.name, core.run_id)
+        if spec.when is not None:
+            try:
+                allowed = spec.when(ctx)
+                if inspect.isawaitable(allowed):
+                    allowed = await allowed
+            except Exception as exc:
+                error = UserCodeError(
+                    f"guard of agent {self.name!r} raised on {trigger.name!r}: {exc!r}",
+                    where=f"guard of agent {self.name!r}",
+                    agent=self.name,
+                )
+                error.__cause__ = exc
+                await self._failed(error, trigger.id)
+                return
+            if not allowed:
+                await self._skip(trigger, "guard")
+                return
+        if not core.admit_activation(self.name):
+            return
+        self._stats.activations += 1
+        scope = trio.CancelScope()
+        started = trio.current_time()
+        activation_id: str | None = None
+        try:
+            with scope:
+                core.register_activation(scope)
+                activation_id = await self._publish(
+                    "agent:activated", {"agent": self.name, "trigger": trigger.name}, trigger.id
+                )
+                core.register_activation(scope, activation_id)
+                if await self._run_activation(ctx, activation_id):
+                    return
+        except OpenHarnessError as error:
+            assert activation_id is not None
+            await self._failed(error, activation_id)
+            return
+        finally:
+            core.unregister_activation(scope)
+            self._stats.duration_ms += (trio.current_time() - started) * 1000
+        # Only reached when the run is ending: this activation's scope was cancelled, or its
+        # commit was refused because the state is frozen.
+        if activation_id is None:
+            self._stats.activations -= 1
+            await self._skip(trigger, "run ending")
+        else:
+            self._stats.cancelled += 1
+            await self._publish(
+                "agent:cancelled", {"agent": self.name, "reason": "run ending"}, activation_id
+            )
+
+    async def _run_activation(self, ctx: AgentContext[Any], activation_id: str) -> bool:
+        """Run the activation to completion; ``False`` when the run ended under it."""
+        core = self._core
+        spec = self.spec
+        value = await self._attempts(ctx, activation_id)
+        if spec.updates is not None:
+            applied = await core.state_actor.commit(
+                Commit(self.name, spec.updates, value, activation_id)
+            )
+            if not applied:
+                return False
+        try:
+            output = to_jsonable(value)
+        except TypeError as exc:
+            raise UserCodeError(
+                f"output of agent {self.name!r} has no JSON form: {exc}",
+                where=f"output of agent {self.name!r}",
+                agent=self.name,
+            ) from exc
+        await self._publish("agent:completed", {"agent": self.name, "output": output}, activation_id)
+        self._stats.completed += 1
+        if spec.emits:
+            payload = emit_payload(self.name, value, structured=spec.output is not None)
+            for name in spec.emits:
+                await self._publish(name, payload, activation_id)
+        return True
+
+    async def _attempts(self, ctx: AgentContext[Any], activation_id: str) -> Any:
+        spec = self.spec
+        policy = spec.retry
+        attempt = 1
+        first = trio.current_time()
+        while True:
+            try:
+                if spec.timeout is None:
+                    return await self._perform(ctx, activation_id)
+                with trio.fail_after(spec.timeout):
+                    return await self._perform(ctx, activation_id)
+            except trio.TooSlowError as exc:
+                error: OpenHarnessError = ActivationTimeoutError(
+                    f"activation of agent {self.name!r} took longer than {spec.timeout}s",
+                    agent=self.name,
+                    timeout=spec.timeout or 0.0,
+                )
+                error.__cause__ = exc
+            except OpenHarnessError as exc:
+                error = exc
+            elapsed = trio.current_time() - first
+            if policy is None or not policy.should_retry(error, attempt, elapsed):
+                raise error
+            delay = policy.delay(attempt)
+            self._stats.retries += 1
+            await self._publish(
+                "agent:retry",
+                {
+                    "agent": self.name,
+                    "attempt": attempt,
+                    "delay": delay,
+                    "error": str(error),
+                    "error_type": type(error).__name__,
+                },
+                activation_id,
+            )
+            await trio.sleep(delay)
+            attempt += 1
+
+    async def _perform(self, ctx: AgentContext[Any], activation_id: str) -> Any:
+        spec = self.spec
+        if spec.body is not None:
+            try:
+                value = spec.body(ctx)
+                if inspect.isawaitable(value):
+                    value = await value
+            except Exception as exc:
+                raise UserCodeError(
+                    f"body of agent {self.name!r} raised: {exc!r}",
+                    where=f"body of agent {self.name!r}",
+                    agent=self.name,
+                ) from exc
+            return value
+        harness = self._harness
+        assert harness is not None  # checked when the run started
+        prompt = self._render(spec.prompt, ctx, "prompt")
+        system = self._render(spec.system, ctx, "system") if spec.system is not None else None
+        request = HarnessRequest(
+            agent=self.name,
+            prompt=prompt or "",
+            run_id=ctx.run_id,
+            activation_id=activation_id,
+            system=system,
+            model=spec.model,
+            tools=spec.tools,
+            output=spec.output,
+        )
+        return await self._call_harness(harness, request)
+
+    async def _call_harness(self, harness: Harness, request: HarnessRequest) -> Any:
+        core = self._core
+        source = SignalSource(self.name, harness.name, request.activation_id)
+        publish = core.broker.publish
+        await publish(
+            "harness:start",
+            {"agent": self.name, "model": request.model or getattr(harness, "model", None)},
+            source,
+        )
+
+        async def emit(event: HarnessEvent) -> None:
+            await publish(event.signal_name, event.payload(), source)
+
+        started = trio.current_time()
+        try:
+            result = await harness.run(request, emit)
+        except HarnessError as exc:
+            if exc.agent is None:
+                exc.agent = self.name
+            await self._harness_error(exc, source)
+            raise
+        except Exception as exc:
+            error = HarnessError(
+                f"harness {harness.name!r} failed for agent {self.name!r}: {exc!r}",
+                agent=self.name,
+                code="harness_exception",
+            )
+            error.__cause__ = exc
+            await self._harness_error(error, source)
+            raise error from exc
+        duration_ms = (trio.current_time() - started) * 1000
+        self._stats.usage = self._stats.usage + result.usage
+        await publish(
+            "harness:end",
+            {
+                "output": result.output,
+                "usage": attrs.asdict(result.usage),
+                "duration_ms": duration_ms,
+                "stop_reason": result.stop_reason,
+                "model": result.model,
+            },
+            source,
+        )
+        if self.spec.output is None:
+            return result.output
+        return parse_output(result.output, self.spec.output, agent=self.name)
+
+    async def _harness_error(self, error: HarnessError, source: SignalSource) -> None:
+        await self._core.broker.publish(
+            "harness:error",
+            {"code": error.code, "message": str(error), "retryable": error.retryable},
+            source,
+        )
+
+    def _render(self, source: Any, ctx: AgentContext[Any], what: str) -> str:
+        if isinstance(source, Template):
+            try:
+                return source.render(state=ctx.state, signal=ctx.signal, input=ctx.input)
+            except TemplateError as exc:
+                raise TemplateError(
+                    f"agent {self.name!r}: {what}: {exc}",
+                    template=exc.template,
+                    path=exc.path,
+                    agent=self.name,
+                ) from exc
+        try:
+            text = source(ctx)
+        except Exception as exc:
+            raise UserCodeError(
+                f"{what} callable of agent {self.name!r} raised: {exc!r}",
+                where=f"{what} of agent {self.name!r}",
+                agent=self.name,
+            ) from exc
+        if not isinstance(text, str):
+            raise UserCodeError(
+                f"{what} callable of agent {self.name!r} returned {type(text).__name__}, not str",
+                where=f"{what} of agent {self.name!r}",
+                agent=self.name,
+            )
+        return text
+
+    async def _failed(self, error: OpenHarnessError, parent: str) -> None:
+        self._stats.failed += 1
+        try:
+            await self._publish(
+                "agent:failed",
+                {"agent": self.name, "error": str(error), "error_type": type(error).__name__},
+                parent,
+            )
+        finally:
+            self._core.fail(error)

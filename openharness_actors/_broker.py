@@ -1,0 +1,110 @@
+"""The broker: the one task that numbers signals, logs them and routes them.
+
+Publishers hand drafts (id, name, payload, source) to the broker's bounded inbox, which gives
+producers backpressure. For each draft the broker assigns ``seq`` and ``timestamp``, appends the
+signal to the log, hands it to the recording observers (recorded before delivered), then
+delivers it to the mailboxes of the agents the routing index names and, if reducers match, to
+the state actor.
+
+Why it cannot deadlock: the broker waits only on its inbox and on agent mailboxes. Agent actors
+drain their mailboxes without ever waiting on the broker, and the state actor's mailbox is
+unbounded (its entries are activations waiting for a commit, bounded by concurrency, or
+references to already-logged signals), so no cycle of waits exists.
+
+The broker never touches state and never calls a harness.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from ._signal import Signal, SignalSource, new_signal_id
+
+if TYPE_CHECKING:
+    from ._run import RunCore
+
+__all__ = ["Broker", "Draft"]
+
+Draft = tuple[str, str, dict[str, Any], SignalSource]
+
+
+class Broker:
+    """Numbers, logs and routes the signals of one run."""
+
+    def __init__(self, core: RunCore, inbox_size: int) -> None:
+        self._core = core
+        self._send, self._receive = trio.open_memory_channel[Draft](inbox_size)
+        self.counts: Counter[str] = Counter()
+        self.observers: list[Callable[[Signal], None]] = []
+
+    async def publish(
+        self, name: str, payload: dict[str, Any], source: SignalSource
+    ) -> str:
+        """Queue a signal for the broker and return its id.
+
+        Blocks while the inbox is full (backpressure). Atomic under cancellation: either the
+        draft is queued, or nothing happened.
+        """
+        signal_id = new_signal_id()
+        work = self._core.work
+        work.add()
+        try:
+            await self._send.send((signal_id, name, payload, source))
+        except BaseException:
+            work.done()
+            raise
+        return signal_id
+
+    async def run(self) -> None:
+        """The broker task: route drafts until cancelled."""
+        core = self._core
+        table = core.routing
+        mailboxes = core.mailboxes
+        reduce = core.state_actor.deliver
+        work = core.work
+        receive = self._receive
+        while True:
+            draft = await receive.receive()
+            signal = self._log(draft)
+            route = table.route(signal.name)
+            for index in route.agents:
+                work.add()
+                mailbox = mailboxes[index]
+                try:
+                    mailbox.send_nowait(signal)
+                except trio.WouldBlock:
+                    await mailbox.send(signal)
+            if route.reducers:
+                work.add()
+                reduce(signal, route.reducers)
+            work.done()
+
+    def _log(self, draft: Draft) -> Signal:
+        signal_id, name, payload, source = draft
+        log = self._core.log
+        signal = Signal(signal_id, name, payload, time.time(), len(log), self._core.run_id, source)
+        log.append(signal)
+        self.counts[name] += 1
+        for observe in self.observers:
+            observe(signal)
+        return signal
+
+    def log_now(self, name: str, payload: dict[str, Any], source: SignalSource) -> Signal:
+        """Number and log a signal without routing it (final signals after the tasks stop)."""
+        return self._log((new_signal_id(), name, payload, source))
+
+    def drain(self) -> int:
+        """Log every draft still queued, without routing (the run is over); returns how many."""
+        drained = 0
+        while True:
+            try:
+                draft = self._receive.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                return drained
+            self._log(draft)
+            drained += 1

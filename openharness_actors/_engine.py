@@ -1,0 +1,156 @@
+"""Embedding: a long-lived engine inside the host's nursery, and handles to started runs.
+
+``async with open_engine() as engine:`` opens a nursery in the calling task; ``await
+engine.start(workflow, ...)`` validates and starts a run in it and returns a :class:`RunHandle`
+at once. A handle streams the run's signals (``async for s in run.signals("text:*")``), can be
+cancelled, and is awaited for the result. Leaving the ``async with`` block waits for the runs
+still going, like a nursery; cancel them first to leave at once. A run's failure is kept in its
+handle (raised by :meth:`RunHandle.result`) and never crashes the host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Generic, TypeVar
+
+import attrs
+import trio
+
+from ._errors import OpenHarnessError, WorkflowCancelledError
+from ._log import LogCursor
+from ._pattern import PatternLike
+from ._reporting import Reporter
+from ._result import WorkflowResult
+from ._run import RunCore
+from ._workflow import Workflow
+
+__all__ = ["Engine", "EngineStatistics", "RunHandle", "open_engine"]
+
+S = TypeVar("S")
+
+
+class RunHandle(Generic[S]):
+    """A run started on an :class:`Engine`."""
+
+    def __init__(self, core: RunCore) -> None:
+        self._core = core
+        self._done = trio.Event()
+        self._result: WorkflowResult[S] | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self._core.run_id
+
+    @property
+    def done(self) -> bool:
+        """Whether the run has ended (any outcome)."""
+        return self._done.is_set()
+
+    @property
+    def status(self) -> str:
+        """``"pending"`` until the run ends, then its final status."""
+        return self._core.status
+
+    @property
+    def state(self) -> S:
+        """The current state snapshot (the final one once done)."""
+        state: S = self._core.state
+        return state
+
+    def signals(self, pattern: PatternLike | None = None, *, start: int = 0) -> LogCursor:
+        """Stream the run's signals matching ``pattern``, from log index ``start`` (by default
+        from ``workflow:start``, whenever you subscribe); the stream ends after
+        ``workflow:end``. Reading slowly never slows the run."""
+        return self._core.log.follow(pattern, start=start)
+
+    def cancel(self) -> None:
+        """Cancel the run; :meth:`result` then raises :class:`WorkflowCancelledError`."""
+        self._core.cancel_scope.cancel()
+
+    async def wait(self) -> None:
+        """Wait until the run has ended, without raising its error."""
+        await self._done.wait()
+
+    async def result(self) -> WorkflowResult[S]:
+        """Wait for the run and return its result, or raise the error that ended it (with
+        ``partial``)."""
+        await self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    async def _drive(self) -> None:
+        try:
+            self._result = await self._core.execute()
+        except OpenHarnessError as exc:
+            self._error = exc
+        except trio.Cancelled:
+            self._error = WorkflowCancelledError(
+                f"run {self.run_id} was cancelled by its engine's host", partial=self._core.result
+            )
+            raise
+        except Exception as exc:
+            self._error = exc
+        finally:
+            self._done.set()
+
+
+@attrs.frozen
+class EngineStatistics:
+    """A snapshot of an engine: runs started, running and finished."""
+
+    started: int
+    running: int
+    finished: int
+
+
+class Engine:
+    """Runs workflows inside the host's nursery; made by :func:`open_engine`."""
+
+    def __init__(self, nursery: trio.Nursery, reporters: Sequence[Reporter]) -> None:
+        self._nursery = nursery
+        self._reporters = tuple(reporters)
+        self._handles: set[RunHandle[Any]] = set()
+        self._started = 0
+        self._finished = 0
+
+    async def start(self, workflow: Workflow[S], **options: Any) -> RunHandle[S]:
+        """Validate and start a run of ``workflow``; ``options`` are those of
+        :meth:`Workflow.run_reactive`. Engine reporters are added to the run's.
+
+        Raises :class:`WorkflowDefinitionError` here, before anything starts.
+        """
+        options["reporters"] = (*self._reporters, *options.get("reporters", ()))
+        core = workflow.prepare(**options)
+        handle: RunHandle[S] = RunHandle(core)
+        self._handles.add(handle)
+        self._started += 1
+        self._nursery.start_soon(self._run, handle, name=f"openharness run {core.run_id}")
+        await trio.lowlevel.checkpoint()
+        return handle
+
+    async def _run(self, handle: RunHandle[Any]) -> None:
+        try:
+            await handle._drive()
+        finally:
+            self._handles.discard(handle)
+            self._finished += 1
+
+    def cancel_all(self) -> None:
+        """Cancel every run still going."""
+        for handle in list(self._handles):
+            handle.cancel()
+
+    def statistics(self) -> EngineStatistics:
+        return EngineStatistics(self._started, len(self._handles), self._finished)
+
+
+@asynccontextmanager
+async def open_engine(*, reporters: Sequence[Reporter] = ()) -> AsyncIterator[Engine]:
+    """Open an engine in the calling task; see the module docstring. ``reporters`` are
+    attached to every run it starts."""
+    async with trio.open_nursery() as nursery:
+        yield Engine(nursery, reporters)

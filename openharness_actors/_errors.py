@@ -1,0 +1,239 @@
+"""Every exception the library raises, under one base class.
+
+This module owns the error vocabulary and nothing else. Errors that end a run carry the
+partial :class:`~openharness_actors.WorkflowResult` as ``partial`` (``None`` only when the run
+never started). Causes are always chained (``raise ... from cause``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._result import WorkflowResult
+
+__all__ = [
+    "ActivationLimitError",
+    "ActivationTimeoutError",
+    "HarnessError",
+    "OpenHarnessError",
+    "OutputParseError",
+    "ReplayDivergenceError",
+    "RestartIntensityError",
+    "StoreError",
+    "TemplateError",
+    "UserCodeError",
+    "WorkflowCancelledError",
+    "WorkflowDefinitionError",
+    "WorkflowTimeoutError",
+]
+
+
+class OpenHarnessError(Exception):
+    """Base class of every error raised by openharness_actors.
+
+    ``partial`` is the partial :class:`WorkflowResult` when the error ended a run, else ``None``.
+    """
+
+    partial: WorkflowResult | None
+
+    def __init__(self, *args: object, partial: WorkflowResult | None = None) -> None:
+        super().__init__(*args)
+        self.partial = partial
+
+
+class WorkflowDefinitionError(OpenHarnessError, ValueError):
+    """The workflow, an agent or the run options are invalid.
+
+    Raised before any signal is published or any harness is called. ``agent`` names the agent
+    at fault (``None`` for run-level problems) and ``problems`` lists every problem found.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        agent: str | None = None,
+        problems: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.agent = agent
+        self.problems = tuple(problems) or (message,)
+
+
+class TemplateError(WorkflowDefinitionError):
+    """A prompt template is malformed, or a path in it does not resolve when rendered.
+
+    Raised at definition time for syntax errors and unknown state fields, and at render time
+    (before any harness call) for a path that names nothing in the snapshot. ``template`` is
+    the template's source and ``path`` the placeholder at fault.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        template: str,
+        path: str | None = None,
+        agent: str | None = None,
+    ) -> None:
+        super().__init__(message, agent=agent)
+        self.template = template
+        self.path = path
+
+
+class HarnessError(OpenHarnessError):
+    """A harness call failed (after its retries).
+
+    ``agent`` names the agent whose activation failed; ``code`` is a short machine-readable
+    reason (an HTTP status such as ``"429"`` or a name such as ``"overloaded_error"``);
+    ``retryable`` says whether trying again later could succeed; ``status_code`` and
+    ``request_id`` are set when the failure came from an HTTP API.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        agent: str | None = None,
+        code: str = "harness_error",
+        retryable: bool = False,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        partial: WorkflowResult | None = None,
+    ) -> None:
+        super().__init__(message, partial=partial)
+        self.agent = agent
+        self.code = code
+        self.retryable = retryable
+        self.status_code = status_code
+        self.request_id = request_id
+
+
+class OutputParseError(HarnessError):
+    """A reply could not be parsed into the agent's ``output`` type.
+
+    ``raw`` is the text the model returned; the message shows it (truncated).
+    """
+
+    def __init__(self, message: str, *, raw: str, agent: str | None = None) -> None:
+        super().__init__(message, agent=agent, code="output_parse_error", retryable=False)
+        self.raw = raw
+
+
+class UserCodeError(OpenHarnessError):
+    """User code (a guard, a prompt callable, an agent body, a reducer, ``end_when``) raised.
+
+    ``where`` says which piece of user code raised (for example ``"guard of agent 'x'"``),
+    ``agent`` names the agent when there is one; the original exception is ``__cause__``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str,
+        agent: str | None = None,
+        partial: WorkflowResult | None = None,
+    ) -> None:
+        super().__init__(message, partial=partial)
+        self.where = where
+        self.agent = agent
+
+
+class ActivationTimeoutError(OpenHarnessError, TimeoutError):
+    """One activation of ``agent`` ran longer than the agent's ``timeout`` (seconds)."""
+
+    def __init__(self, message: str, *, agent: str, timeout: float) -> None:
+        super().__init__(message)
+        self.agent = agent
+        self.timeout = timeout
+
+
+class WorkflowTimeoutError(OpenHarnessError, TimeoutError):
+    """The run exceeded its ``timeout``; everything was cancelled.
+
+    ``elapsed`` is the run's duration in seconds and ``partial`` the result up to that point.
+    """
+
+    def __init__(
+        self, message: str, *, elapsed: float, partial: WorkflowResult | None = None
+    ) -> None:
+        super().__init__(message, partial=partial)
+        self.elapsed = elapsed
+
+
+class WorkflowCancelledError(OpenHarnessError):
+    """A run started on an engine was cancelled through its handle (``RunHandle.cancel``)."""
+
+
+class ActivationLimitError(OpenHarnessError):
+    """The run reached ``max_activations``: probably a signal loop.
+
+    ``busiest`` lists ``(agent, activations)`` pairs, most active first.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        busiest: Sequence[tuple[str, int]],
+        partial: WorkflowResult | None = None,
+    ) -> None:
+        super().__init__(message, partial=partial)
+        self.limit = limit
+        self.busiest = tuple(busiest)
+
+
+class RestartIntensityError(OpenHarnessError):
+    """An agent crashed more often than its restart intensity allows; ``causes`` lists why."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        agent: str,
+        causes: Sequence[BaseException],
+        partial: WorkflowResult | None = None,
+    ) -> None:
+        super().__init__(message, partial=partial)
+        self.agent = agent
+        self.causes = tuple(causes)
+
+
+class ReplayDivergenceError(OpenHarnessError):
+    """A replayed run asked something the recording does not contain.
+
+    ``agent`` and ``occurrence`` identify the ask; ``diff`` is a readable description of what
+    differs from the closest recorded ask; ``divergences`` lists every divergence when the
+    replay was told to collect them all.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        agent: str | None = None,
+        occurrence: int | None = None,
+        diff: str = "",
+        divergences: Sequence[Any] = (),
+        partial: WorkflowResult | None = None,
+    ) -> None:
+        super().__init__(message, partial=partial)
+        self.agent = agent
+        self.occurrence = occurrence
+        self.diff = diff
+        self.divergences = tuple(divergences)
+
+
+class StoreError(OpenHarnessError):
+    """A recording store could not read or write: missing recording, corrupt or newer file.
+
+    ``location`` names the file (and line, when known) or the recording at fault.
+    """
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message)
+        self.location = location

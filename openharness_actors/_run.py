@@ -1,0 +1,321 @@
+"""One run: the supervisor nursery that owns the broker, the state actor and the agent actors.
+
+:class:`RunCore` wires the actors together, waits for the end (exact quiescence, a failure,
+``end_when``, the timeout or a cancellation), then — shielded and bounded, whatever the
+outcome — logs what was still queued, writes ``workflow:end``, lets reporters catch up and
+builds the :class:`WorkflowResult`. Nothing it starts outlives it.
+
+It owns the run's bookkeeping (work count, activation count, failures, ending flags); it does
+not route signals (broker), write state (state actor) or call harnesses (agent actors).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import trio
+
+from ._agent import AgentSpec
+from ._agent_actor import AgentActor
+from ._broker import Broker
+from ._errors import (
+    ActivationLimitError,
+    OpenHarnessError,
+    WorkflowCancelledError,
+    WorkflowTimeoutError,
+)
+from ._log import SignalLog
+from ._logging import get_logger
+from ._pattern import Pattern
+from ._quiescence import WorkCounter
+from ._reporting import Reporter, ReporterFeed
+from ._result import AgentMetrics, Metrics, WorkflowResult
+from ._routing import RoutingTable
+from ._signal import Signal, SignalSource
+from ._state import StateModel
+from ._state_actor import StateActor
+from ._usage import Usage
+from .harness.protocol import Harness
+
+__all__ = ["AgentStats", "RunCore", "RunOptions"]
+
+CLEANUP_SECONDS = 5.0
+"""Upper bound on the shielded cleanup after a run is cancelled."""
+
+
+@attrs.define
+class AgentStats:
+    """Mutable per-agent counters of one run (frozen into :class:`AgentMetrics` at the end)."""
+
+    activations: int = 0
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    skipped: int = 0
+    retries: int = 0
+    duration_ms: float = 0.0
+    usage: Usage = Usage()
+
+    def freeze(self) -> AgentMetrics:
+        return AgentMetrics(
+            activations=self.activations,
+            completed=self.completed,
+            failed=self.failed,
+            cancelled=self.cancelled,
+            skipped=self.skipped,
+            retries=self.retries,
+            duration_ms=self.duration_ms,
+            usage=self.usage,
+        )
+
+
+@attrs.frozen
+class RunOptions:
+    """Validated options of one run (built by ``Workflow``)."""
+
+    agents: Mapping[str, AgentSpec]
+    harnesses: Mapping[str, Harness | None]
+    state: Any
+    routing: RoutingTable
+    reducers: Sequence[tuple[Pattern, Callable[[Any, Signal], Any]]] = ()
+    end_when: Callable[[Any], Any] | None = None
+    on_end: str = "cancel"
+    timeout: float | None = None
+    max_activations: int | None = None
+    reporters: Sequence[Reporter] = ()
+    run_id: str | None = None
+    mailbox_size: int = 64
+    inbox_size: int = 256
+    observers: Sequence[Callable[[Signal], None]] = ()
+
+
+def new_run_id() -> str:
+    """A fresh run id (``"run_…"``)."""
+    return "run_" + uuid.uuid4().hex[:16]
+
+
+class RunCore:
+    """The state and supervision of one run; see the module docstring."""
+
+    def __init__(self, state_model: StateModel, options: RunOptions) -> None:
+        self.run_id = options.run_id or new_run_id()
+        self.state_model = state_model
+        self.options = options
+        self.initial_state = options.state
+        self.state = options.state
+        self.end_when = options.end_when
+        self.reducers = options.reducers
+        self.routing = options.routing
+        self.log = SignalLog()
+        self.work = WorkCounter()
+        self.cancel_scope = trio.CancelScope()
+        self.ending = False
+        self.state_frozen = False
+        self.terminated_early = False
+        self.failures: list[OpenHarnessError] = []
+        self.status = "pending"
+        self.started_at: float | None = None
+        self.result: WorkflowResult[Any] | None = None
+        self._activations = 0
+        self._active: dict[trio.CancelScope, str | None] = {}
+        self._start_id: str | None = None
+        self.stats = {name: AgentStats() for name in options.agents}
+        self.broker = Broker(self, options.inbox_size)
+        self.broker.observers.extend(options.observers)
+        self.state_actor = StateActor(self)
+        self.actors = [
+            AgentActor(
+                self,
+                name,
+                spec,
+                options.harnesses.get(name),
+                self.stats[name],
+                options.mailbox_size,
+            )
+            for name, spec in options.agents.items()
+        ]
+        self.mailboxes = [actor.mailbox for actor in self.actors]
+        self._feeds = [ReporterFeed(r, self.log, self.run_id) for r in options.reporters]
+        self._logger = get_logger(run_id=self.run_id)
+
+    # -- bookkeeping used by the actors -------------------------------------------------
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
+
+    def fail(self, error: OpenHarnessError) -> None:
+        """Record a failure and end the run (the supervisor cancels everything)."""
+        self.failures.append(error)
+        self.work.idle.set()
+
+    def admit_activation(self, agent: str) -> bool:
+        """Count an activation against ``max_activations``; fails the run when over."""
+        limit = self.options.max_activations
+        if limit is not None and self._activations >= limit:
+            busiest = sorted(
+                ((name, stats.activations) for name, stats in self.stats.items()),
+                key=lambda item: (-item[1], item[0]),
+            )
+            top = ", ".join(f"{name} ({count})" for name, count in busiest[:3] if count)
+            self.fail(
+                ActivationLimitError(
+                    f"run {self.run_id} reached max_activations={limit} (probably a signal "
+                    f"loop); busiest agents: {top}; refused activation of {agent!r}",
+                    limit=limit,
+                    busiest=busiest,
+                )
+            )
+            return False
+        self._activations += 1
+        return True
+
+    def register_activation(self, scope: trio.CancelScope, activation_id: str | None = None) -> None:
+        """Track an activation's cancel scope (again with its id once it has one)."""
+        self._active[scope] = activation_id
+        if self.state_frozen:
+            scope.cancel()
+
+    def unregister_activation(self, scope: trio.CancelScope) -> None:
+        self._active.pop(scope, None)
+
+    async def terminate(self, *, parent: str, agent: str | None, activation: str | None) -> None:
+        """``end_when`` held: refuse new activations and, unless draining, freeze the state
+        and cancel every activation in flight except the one whose commit ended the run."""
+        self.ending = True
+        self.terminated_early = True
+        draining = self.options.on_end == "drain"
+        if not draining:
+            self.state_frozen = True
+            for scope, activation_id in list(self._active.items()):
+                if activation is None or activation_id != activation:
+                    scope.cancel()
+        await self.broker.publish(
+            "workflow:terminating",
+            {"reason": "end_when", "agent": agent, "mode": self.options.on_end},
+            SignalSource(agent, None, parent),
+        )
+
+    # -- the run ------------------------------------------------------------------------
+
+    async def execute(self) -> WorkflowResult[Any]:
+        """Run to the end and return the result, or raise the run's error with ``partial``.
+
+        Host cancellation (and ``KeyboardInterrupt``) propagates after the shielded cleanup.
+        """
+        self.started_at = trio.current_time()
+        self._logger.debug("run_started", agents=list(self.options.agents))
+        status = "cancelled"
+        async with trio.open_nursery() as reporters:
+            for feed in self._feeds:
+                reporters.start_soon(feed.run)
+            try:
+                status = await self._supervise()
+            except Exception:
+                status = "failed"
+                raise
+            finally:
+                with trio.CancelScope(shield=True):
+                    self._finish(status)
+                    with trio.move_on_after(CLEANUP_SECONDS):
+                        for feed in self._feeds:
+                            await feed.done.wait()
+                reporters.cancel_scope.cancel()
+        return self._outcome(status)
+
+    async def _supervise(self) -> str:
+        timeout = self.options.timeout
+        with self.cancel_scope:
+            with trio.move_on_after(math.inf if timeout is None else timeout) as deadline:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self.broker.run)
+                    nursery.start_soon(self.state_actor.run)
+                    for actor in self.actors:
+                        nursery.start_soon(actor.run)
+                    self._start_id = await self.broker.publish(
+                        "workflow:start",
+                        {
+                            "agents": list(self.options.agents),
+                            "state": self.state_model.to_jsonable(self.initial_state),
+                        },
+                        SignalSource(),
+                    )
+                    self.state_actor.check_initial(self._start_id)
+                    await self.work.idle.wait()
+                    nursery.cancel_scope.cancel()
+            if deadline.cancelled_caught:
+                return "timeout"
+        if self.cancel_scope.cancelled_caught:
+            return "cancelled"
+        if self.failures:
+            return "failed"
+        return "terminated" if self.terminated_early else "completed"
+
+    def _finish(self, status: str) -> None:
+        self.status = status
+        self.broker.drain()
+        assert self.started_at is not None
+        duration_ms = (trio.current_time() - self.started_at) * 1000
+        payload: dict[str, Any] = {
+            "duration_ms": duration_ms,
+            "activations": self._activations,
+            "state": self.state_model.to_jsonable(self.state),
+            "status": status,
+        }
+        if self.failures:
+            payload["error"] = str(self.failures[0])
+            payload["error_type"] = type(self.failures[0]).__name__
+        self.broker.log_now("workflow:end", payload, SignalSource(None, None, self._start_id))
+        self.log.close()
+        for feed in self._feeds:
+            feed.flush()
+        self.result = self._build_result(status, duration_ms)
+        self._logger.info(
+            "run_finished", status=status, duration_ms=round(duration_ms, 3),
+            activations=self._activations, signals=len(self.log),
+        )
+
+    def _build_result(self, status: str, duration_ms: float) -> WorkflowResult[Any]:
+        agents = {name: stats.freeze() for name, stats in self.stats.items()}
+        usage = Usage()
+        for figures in agents.values():
+            usage = usage + figures.usage
+        metrics = Metrics(
+            duration_ms=duration_ms,
+            activations=self._activations,
+            agents=agents,
+            usage=usage,
+            signals=len(self.log),
+            signals_by_name=dict(self.broker.counts),
+        )
+        return WorkflowResult(
+            state=self.state,
+            signals=tuple(self.log.signals),
+            metrics=metrics,
+            run_id=self.run_id,
+            status=status,
+            terminated_early=self.terminated_early,
+        )
+
+    def _outcome(self, status: str) -> WorkflowResult[Any]:
+        result = self.result
+        assert result is not None
+        if status == "timeout":
+            elapsed = result.metrics.duration_ms / 1000
+            raise WorkflowTimeoutError(
+                f"run {self.run_id} timed out after {elapsed:.3f}s "
+                f"(timeout={self.options.timeout}s)",
+                elapsed=elapsed,
+                partial=result,
+            )
+        if status == "cancelled":
+            raise WorkflowCancelledError(f"run {self.run_id} was cancelled", partial=result)
+        if status == "failed":
+            error = self.failures[0]
+            error.partial = result
+            raise error
+        return result

@@ -1,0 +1,37 @@
+"""Token usage of harness calls, summed per activation, agent and run."""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["Usage"]
+
+
+@attrs.frozen(slots=True)
+class Usage:
+    """Token counts of one or more model calls; ``+`` sums them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """All tokens read and written, cache traffic included."""
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_read_input_tokens
+            + self.cache_creation_input_tokens
+        )
+
+    def __add__(self, other: Usage) -> Usage:
+        if not isinstance(other, Usage):
+            return NotImplemented
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_input_tokens + other.cache_read_input_tokens,
+            self.cache_creation_input_tokens + other.cache_creation_input_tokens,
+        )

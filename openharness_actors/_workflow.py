@@ -1,0 +1,423 @@
+"""Workflow definitions: ``create_workflow(State)``, ``.agent(...)`` and ``.run_reactive(...)``.
+
+This module validates: every problem with an agent is found when it is defined (patterns,
+``updates`` key, template paths, emits, options), and every problem with a run before any
+signal is published or harness called (unknown keys for dict states, missing harness, harness
+preflight, options). All problems found are reported together in one
+:class:`WorkflowDefinitionError`. It starts no task itself: runs belong to ``_run``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, Literal, TypeVar, overload
+
+from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
+from ._errors import TemplateError, WorkflowDefinitionError
+from ._pattern import Pattern, PatternLike, compile_pattern
+from ._policy import RetryPolicy
+from ._reporting import Reporter
+from ._result import WorkflowResult
+from ._routing import RoutingTable
+from ._run import RunCore, RunOptions
+from ._signal import Signal
+from ._state import StateModel
+from ._template import Template
+from ._json import to_jsonable
+from .harness.protocol import Harness
+
+__all__ = ["Workflow", "create_workflow"]
+
+S = TypeVar("S")
+
+_AGENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_ROUTING_CACHE_SIZE = 32
+
+
+class Workflow(Generic[S]):
+    """A reactive workflow over state type ``S``; see :func:`create_workflow`."""
+
+    def __init__(self, state_type: type[S] | Any) -> None:
+        self.state_model = StateModel.of(state_type)
+        self._routing_cache: dict[tuple[Any, ...], tuple[Any, RoutingTable]] = {}
+
+    @property
+    def state_type(self) -> Any:
+        return self.state_model.state_type
+
+    def agent(
+        self,
+        *,
+        activate_on: Sequence[PatternLike] | PatternLike,
+        prompt: str | Callable[[AgentContext[S]], str] | None = None,
+        emits: Sequence[str] | str = (),
+        when: Callable[[AgentContext[S]], Any] | None = None,
+        updates: str | None = None,
+        harness: Harness | None = None,
+        model: str | None = None,
+        system: str | Callable[[AgentContext[S]], str] | None = None,
+        output: type[Any] | None = None,
+        tools: Sequence[Callable[..., Any]] = (),
+        timeout: float | None = None,
+        retry: RetryPolicy | int | None = None,
+        max_concurrency: int | None = None,
+        body: Callable[[AgentContext[S]], Any] | None = None,
+        name: str | None = None,
+    ) -> AgentSpec:
+        """Define an agent.
+
+        ``activate_on``: the patterns of the signals that wake it (at least one).
+        ``prompt``: a template (``{{ state.x }}``, ``{{ signal.payload.y }}`` …) or a callable
+        ``ctx -> str``; the rendered text is the user message. ``body``: instead of a prompt,
+        a plain Python callable ``ctx -> output`` (sync or async) run without any harness.
+        ``emits``: signal names published after the update is committed. ``when``: a guard
+        ``ctx -> bool``; false gives ``agent:skipped``. ``updates``: the top-level state key
+        the output is written to. ``harness``/``model``/``system``: per-agent overrides.
+        ``output``: a type the reply is parsed into (JSON, structured with cattrs); without it
+        the output is the reply text. ``tools``: Python callables the model may call.
+        ``timeout``: seconds per attempt. ``retry``: a :class:`RetryPolicy` or a number of
+        attempts. ``max_concurrency``: at most this many activations at once (the rest wait
+        in order). ``name``: used in error messages before the agent is given a run name.
+
+        Raises :class:`WorkflowDefinitionError` listing every problem found.
+        """
+        frame = sys._getframe(1)
+        defined_at = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        problems: list[str] = []
+
+        patterns: list[Pattern] = []
+        raw_patterns = coerce_sequence(activate_on)
+        if not raw_patterns:
+            problems.append("activate_on is empty: give at least one signal pattern")
+        for raw in raw_patterns:
+            try:
+                patterns.append(compile_pattern(raw))
+            except WorkflowDefinitionError as exc:
+                problems.append(f"activate_on: {exc}")
+
+        emit_names = tuple(coerce_sequence(emits))
+        for emit in emit_names:
+            problem = emit_name_problem(emit)
+            if problem:
+                problems.append(problem)
+
+        fields = self.state_model.fields
+        if updates is not None:
+            if not isinstance(updates, str):
+                problems.append(f"updates must be a state key (str), not {type(updates).__name__}")
+            elif fields is not None and updates not in fields:
+                problems.append(
+                    f"updates={updates!r} is not a field of {self.state_model.type_name} "
+                    f"(fields: {', '.join(sorted(fields))})"
+                )
+
+        if body is not None and prompt is not None:
+            problems.append("give either prompt (a harness call) or body (plain Python), not both")
+        if body is None and prompt is None:
+            problems.append("prompt is missing (or give body= for a plain Python agent)")
+        if body is not None and not callable(body):
+            problems.append("body must be callable")
+        if when is not None and not callable(when):
+            problems.append("when must be callable (ctx -> bool)")
+
+        compiled_prompt = self._compile_text("prompt", prompt, problems)
+        compiled_system = self._compile_text("system", system, problems)
+
+        tool_list = tuple(tools)
+        for tool in tool_list:
+            if not callable(tool):
+                problems.append(f"tool {tool!r} is not callable")
+        if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+            problems.append(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if max_concurrency is not None and not (
+            isinstance(max_concurrency, int) and max_concurrency >= 1
+        ):
+            problems.append(f"max_concurrency must be an integer >= 1, not {max_concurrency!r}")
+        policy: RetryPolicy | None
+        if isinstance(retry, bool) or not (retry is None or isinstance(retry, int | RetryPolicy)):
+            problems.append(f"retry must be a RetryPolicy or a number of attempts, not {retry!r}")
+            policy = None
+        elif isinstance(retry, int):
+            if retry < 1:
+                problems.append(f"retry must be at least 1 attempt, not {retry}")
+                policy = None
+            else:
+                policy = RetryPolicy(attempts=retry)
+        else:
+            policy = retry
+        if harness is not None and not isinstance(harness, Harness):
+            problems.append(
+                f"harness {harness!r} does not implement the Harness protocol "
+                "(name, preflight(), async run(request, emit))"
+            )
+
+        spec = AgentSpec(
+            activate_on=tuple(patterns),
+            emits=emit_names,
+            prompt=compiled_prompt,
+            system=compiled_system,
+            when=when,
+            updates=updates,
+            harness=harness,
+            model=model,
+            output=output,
+            tools=tool_list,
+            timeout=float(timeout) if isinstance(timeout, int | float) else None,
+            retry=policy,
+            max_concurrency=max_concurrency,
+            body=body,
+            name=name,
+            defined_at=defined_at,
+        )
+        if not problems:
+            problems.extend(self._template_problems(spec, fields))
+        if problems:
+            raise _definition_error(spec.label(), problems, name)
+        return spec
+
+    def _compile_text(
+        self, what: str, source: Any, problems: list[str]
+    ) -> Template | Callable[[AgentContext[Any]], Any] | None:
+        if source is None:
+            return None
+        if isinstance(source, str):
+            try:
+                return Template.compile(source)
+            except TemplateError as exc:
+                problems.append(f"{what}: {exc}")
+                return None
+        if callable(source):
+            return source
+        problems.append(f"{what} must be a template string or a callable, not {type(source).__name__}")
+        return None
+
+    def _template_problems(self, spec: AgentSpec, fields: frozenset[str] | None) -> list[str]:
+        problems = []
+        for what, template in (("prompt", spec.prompt), ("system", spec.system)):
+            if isinstance(template, Template):
+                problems.extend(f"{what}: {p}" for p in template.check_fields(fields, fields))
+        return problems
+
+    # -- running ------------------------------------------------------------------------
+
+    def prepare(
+        self,
+        *,
+        agents: Mapping[str, AgentSpec],
+        state: S | Mapping[str, Any],
+        harness: Harness | None = None,
+        end_when: Callable[[S], Any] | None = None,
+        timeout: float | None = None,
+        reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
+        reporters: Sequence[Reporter] = (),
+        max_activations: int | None = None,
+        run_id: str | None = None,
+        on_end: Literal["cancel", "drain"] = "cancel",
+        mailbox_size: int = 64,
+        inbox_size: int = 256,
+        observers: Sequence[Callable[[Signal], None]] = (),
+    ) -> RunCore:
+        """Validate a run's definition and build it, without starting it.
+
+        Raises :class:`WorkflowDefinitionError` listing every problem. Used by
+        :meth:`run_reactive` and by engines; most users never call it.
+        """
+        problems: list[str] = []
+        if not isinstance(agents, Mapping) or not agents:
+            raise WorkflowDefinitionError("agents must be a non-empty mapping of name -> agent")
+        model = self.state_model
+        try:
+            snapshot = model.coerce(state)
+        except WorkflowDefinitionError as exc:
+            raise WorkflowDefinitionError(str(exc)) from None
+        try:
+            to_jsonable(snapshot)
+        except TypeError as exc:
+            problems.append(f"initial state has no JSON form: {exc}")
+        keys = model.keys_of(snapshot)
+
+        harnesses: dict[str, Harness | None] = {}
+        missing_harness: list[str] = []
+        first_bad_agent: str | None = None
+        for name, spec in agents.items():
+            agent_problems: list[str] = []
+            if not isinstance(name, str) or not _AGENT_NAME.fullmatch(name):
+                agent_problems.append(
+                    f"name {name!r} is not valid (letters, digits, '_', '.', '-'; "
+                    "starting with a letter or '_')"
+                )
+            if not isinstance(spec, AgentSpec):
+                problems.append(
+                    f"agents[{name!r}] is {type(spec).__name__}, not an agent made by workflow.agent()"
+                )
+                continue
+            if model.fields is None:
+                if spec.updates is not None and spec.updates not in keys:
+                    agent_problems.append(
+                        f"updates={spec.updates!r} is not a key of the initial state "
+                        f"(keys: {', '.join(sorted(keys)) or 'none'})"
+                    )
+                agent_problems.extend(self._template_problems(spec, keys))
+            chosen = spec.harness or harness
+            harnesses[name] = chosen
+            if spec.needs_harness and chosen is None:
+                missing_harness.append(name)
+            if agent_problems:
+                first_bad_agent = first_bad_agent or name
+                problems.extend(f"agent {name!r}: {p}" for p in agent_problems)
+        if missing_harness:
+            problems.append(
+                f"no harness for agent(s) {', '.join(repr(n) for n in missing_harness)}: pass "
+                "harness= to the run or to the agent"
+            )
+        if harness is not None and not isinstance(harness, Harness):
+            problems.append(f"harness {harness!r} does not implement the Harness protocol")
+
+        reducer_list: list[tuple[Pattern, Callable[[Any, Signal], Any]]] = []
+        for raw, reducer in (reducers or {}).items():
+            try:
+                pattern = compile_pattern(raw)
+            except WorkflowDefinitionError as exc:
+                problems.append(f"reducer: {exc}")
+                continue
+            if not callable(reducer):
+                problems.append(f"reducer for {pattern.source!r} is not callable")
+                continue
+            reducer_list.append((pattern, reducer))
+
+        if end_when is not None and not callable(end_when):
+            problems.append("end_when must be callable (state -> bool)")
+        if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+            problems.append(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if max_activations is not None and not (
+            isinstance(max_activations, int) and max_activations >= 1
+        ):
+            problems.append(f"max_activations must be an integer >= 1, not {max_activations!r}")
+        if on_end not in ("cancel", "drain"):
+            problems.append(f"on_end must be 'cancel' or 'drain', not {on_end!r}")
+        if not (isinstance(mailbox_size, int) and mailbox_size >= 0) and mailbox_size != math.inf:
+            problems.append(f"mailbox_size must be an integer >= 0, not {mailbox_size!r}")
+        if not (isinstance(inbox_size, int) and inbox_size >= 1) and inbox_size != math.inf:
+            problems.append(f"inbox_size must be an integer >= 1, not {inbox_size!r}")
+        for reporter in reporters:
+            if not callable(getattr(reporter, "on_signal", None)):
+                problems.append(f"reporter {reporter!r} has no on_signal(signal) method")
+        if problems:
+            raise _definition_error("run", problems, first_bad_agent)
+
+        preflighted: set[int] = set()
+        for chosen in harnesses.values():
+            if chosen is not None and id(chosen) not in preflighted:
+                preflighted.add(id(chosen))
+                chosen.preflight()
+
+        options = RunOptions(
+            agents=dict(agents),
+            harnesses=harnesses,
+            state=snapshot,
+            routing=self._routing(agents, reducer_list),
+            reducers=tuple(reducer_list),
+            end_when=end_when,
+            on_end=on_end,
+            timeout=float(timeout) if timeout is not None else None,
+            max_activations=max_activations,
+            reporters=tuple(reporters),
+            run_id=run_id,
+            mailbox_size=mailbox_size,
+            inbox_size=inbox_size,
+            observers=tuple(observers),
+        )
+        return RunCore(model, options)
+
+    def _routing(
+        self,
+        agents: Mapping[str, AgentSpec],
+        reducers: Sequence[tuple[Pattern, Any]],
+    ) -> RoutingTable:
+        key = (
+            tuple((name, id(spec)) for name, spec in agents.items()),
+            tuple(pattern for pattern, _ in reducers),
+        )
+        cached = self._routing_cache.get(key)
+        if cached is not None:
+            return cached[1]
+        table = RoutingTable([spec.activate_on for spec in agents.values()], [p for p, _ in reducers])
+        if len(self._routing_cache) >= _ROUTING_CACHE_SIZE:
+            self._routing_cache.pop(next(iter(self._routing_cache)))
+        # Keep the specs alive with the entry so their ids cannot be reused while cached.
+        self._routing_cache[key] = (tuple(agents.values()), table)
+        return table
+
+    async def run_reactive(
+        self,
+        *,
+        agents: Mapping[str, AgentSpec],
+        state: S | Mapping[str, Any],
+        harness: Harness | None = None,
+        end_when: Callable[[S], Any] | None = None,
+        timeout: float | None = None,
+        reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
+        reporters: Sequence[Reporter] = (),
+        max_activations: int | None = None,
+        run_id: str | None = None,
+        on_end: Literal["cancel", "drain"] = "cancel",
+        mailbox_size: int = 64,
+        inbox_size: int = 256,
+    ) -> WorkflowResult[S]:
+        """Run the workflow once, in the calling task, and return its result.
+
+        ``agents`` maps names to agents; ``state`` is the initial state; ``harness`` serves
+        agents without their own. ``end_when(state)`` is checked after every state change
+        and against the initial state; when it holds the run ends early (``on_end="cancel"``
+        cancels in-flight activations and freezes the state; ``"drain"`` lets them finish).
+        Otherwise the run ends at quiescence. ``timeout`` is in seconds. ``reducers`` map a
+        signal pattern to ``(state, signal) -> state``, applied by the state actor.
+        ``max_activations`` guards against signal loops. ``mailbox_size``/``inbox_size``
+        bound agent mailboxes and the broker inbox.
+
+        Raises :class:`WorkflowDefinitionError` before anything runs;
+        :class:`WorkflowTimeoutError`, :class:`HarnessError`, :class:`UserCodeError`,
+        :class:`ActivationLimitError` with ``partial`` when the run fails. Host cancellation
+        propagates after ``workflow:end`` is written.
+        """
+        core = self.prepare(
+            agents=agents,
+            state=state,
+            harness=harness,
+            end_when=end_when,
+            timeout=timeout,
+            reducers=reducers,
+            reporters=reporters,
+            max_activations=max_activations,
+            run_id=run_id,
+            on_end=on_end,
+            mailbox_size=mailbox_size,
+            inbox_size=inbox_size,
+        )
+        result: WorkflowResult[S] = await core.execute()
+        return result
+
+
+def _definition_error(label: str, problems: list[str], agent: str | None) -> WorkflowDefinitionError:
+    if len(problems) == 1:
+        message = f"{label}: {problems[0]}"
+    else:
+        message = f"{label} is invalid:\n" + "\n".join(f"  - {p}" for p in problems)
+    return WorkflowDefinitionError(message, agent=agent, problems=problems)
+
+
+@overload
+def create_workflow(state_type: type[S]) -> Workflow[S]: ...
+@overload
+def create_workflow(state_type: Any) -> Workflow[Any]: ...
+def create_workflow(state_type: Any) -> Workflow[Any]:
+    """Create a workflow whose state is ``state_type``: a frozen attrs class (preferred), a
+    frozen dataclass, a ``TypedDict`` or ``dict``.
+
+    Raises :class:`WorkflowDefinitionError` for other (or mutable) types.
+    """
+    return Workflow(state_type)
+
