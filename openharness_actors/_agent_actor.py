@@ -287,6 +287,8 @@ class AgentActor:
             raise error from exc
         duration_ms = (trio.current_time() - started) * 1000
         self._stats.usage = self._stats.usage + result.usage
+        if result.cost_usd is not None:
+            self._stats.cost_usd = (self._stats.cost_usd or 0.0) + result.cost_usd
         await publish(
             "harness:end",
             {
@@ -295,6 +297,7 @@ class AgentActor:
                 "duration_ms": duration_ms,
                 "stop_reason": result.stop_reason,
                 "model": result.model,
+                "cost_usd": result.cost_usd,
             },
             source,
         )

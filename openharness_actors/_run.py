@@ -22,6 +22,7 @@ import trio
 from ._agent import AgentSpec
 from ._agent_actor import AgentActor
 from ._broker import Broker
+from ._extension import RunExtension
 from ._errors import (
     ActivationLimitError,
     OpenHarnessError,
@@ -59,6 +60,7 @@ class AgentStats:
     retries: int = 0
     duration_ms: float = 0.0
     usage: Usage = Usage()
+    cost_usd: float | None = None
 
     def freeze(self) -> AgentMetrics:
         return AgentMetrics(
@@ -70,6 +72,7 @@ class AgentStats:
             retries=self.retries,
             duration_ms=self.duration_ms,
             usage=self.usage,
+            cost_usd=self.cost_usd,
         )
 
 
@@ -91,6 +94,7 @@ class RunOptions:
     mailbox_size: int = 64
     inbox_size: int = 256
     observers: Sequence[Callable[[Signal], None]] = ()
+    extensions: Sequence[RunExtension] = ()
 
 
 def new_run_id() -> str:
@@ -120,6 +124,8 @@ class RunCore:
         self.status = "pending"
         self.started_at: float | None = None
         self.result: WorkflowResult[Any] | None = None
+        self.recording_id: str | None = None
+        self.extension_errors: list[BaseException] = []
         self._activations = 0
         self._active: dict[trio.CancelScope, str | None] = {}
         self._start_id: str | None = None
@@ -141,6 +147,10 @@ class RunCore:
         self.mailboxes = [actor.mailbox for actor in self.actors]
         self._feeds = [ReporterFeed(r, self.log, self.run_id) for r in options.reporters]
         self._logger = get_logger(run_id=self.run_id)
+        self._extensions = tuple(options.extensions)
+        for extension in self._extensions:
+            extension.attach(self)
+            self.broker.observers.append(extension.observe)
 
     # -- bookkeeping used by the actors -------------------------------------------------
 
@@ -222,6 +232,7 @@ class RunCore:
                 with trio.CancelScope(shield=True):
                     self._finish(status)
                     with trio.move_on_after(CLEANUP_SECONDS):
+                        await self._finish_extensions()
                         for feed in self._feeds:
                             await feed.done.wait()
                 reporters.cancel_scope.cancel()
@@ -236,6 +247,8 @@ class RunCore:
                     nursery.start_soon(self.state_actor.run)
                     for actor in self.actors:
                         nursery.start_soon(actor.run)
+                    for extension in self._extensions:
+                        nursery.start_soon(extension.run)
                     self._start_id = await self.broker.publish(
                         "workflow:start",
                         {
@@ -279,9 +292,21 @@ class RunCore:
             activations=self._activations, signals=len(self.log),
         )
 
+    async def _finish_extensions(self) -> None:
+        assert self.result is not None
+        for extension in self._extensions:
+            try:
+                await extension.finish(self.result)
+            except Exception as exc:
+                self.extension_errors.append(exc)
+                self._logger.error(
+                    "extension_finish_failed", extension=type(extension).__name__, error=repr(exc)
+                )
+
     def _build_result(self, status: str, duration_ms: float) -> WorkflowResult[Any]:
         agents = {name: stats.freeze() for name, stats in self.stats.items()}
         usage = Usage()
+        costs = [f.cost_usd for f in agents.values() if f.cost_usd is not None]
         for figures in agents.values():
             usage = usage + figures.usage
         metrics = Metrics(
@@ -291,6 +316,7 @@ class RunCore:
             usage=usage,
             signals=len(self.log),
             signals_by_name=dict(self.broker.counts),
+            cost_usd=sum(costs) if costs else None,
         )
         return WorkflowResult(
             state=self.state,
@@ -299,6 +325,7 @@ class RunCore:
             run_id=self.run_id,
             status=status,
             terminated_early=self.terminated_early,
+            recording_id=self.recording_id,
         )
 
     def _outcome(self, status: str) -> WorkflowResult[Any]:

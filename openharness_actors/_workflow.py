@@ -26,6 +26,7 @@ from ._run import RunCore, RunOptions
 from ._signal import Signal
 from ._state import StateModel
 from ._template import Template
+from ._extension import RunExtension
 from ._json import to_jsonable
 from .harness.protocol import Harness
 
@@ -219,6 +220,7 @@ class Workflow(Generic[S]):
         mailbox_size: int = 64,
         inbox_size: int = 256,
         observers: Sequence[Callable[[Signal], None]] = (),
+        extensions: Sequence[RunExtension] = (),
     ) -> RunCore:
         """Validate a run's definition and build it, without starting it.
 
@@ -329,6 +331,7 @@ class Workflow(Generic[S]):
             mailbox_size=mailbox_size,
             inbox_size=inbox_size,
             observers=tuple(observers),
+            extensions=tuple(extensions),
         )
         return RunCore(model, options)
 

@@ -57,12 +57,16 @@ class HarnessRequest:
 
 @attrs.frozen(slots=True)
 class HarnessResult:
-    """The outcome of one harness call: the reply text and what it cost."""
+    """The outcome of one harness call: the reply text and what it cost.
+
+    ``cost_usd`` is the harness's estimate of the call's price, when it knows one.
+    """
 
     output: str
     usage: Usage = Usage()
     stop_reason: str | None = None
     model: str | None = None
+    cost_usd: float | None = None
 
 
 class HarnessEvent(Protocol):

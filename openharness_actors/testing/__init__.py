@@ -1,0 +1,3 @@
+"""Test kit for workflows built with openharness_actors (public API)."""
+
+__all__: list[str] = []
