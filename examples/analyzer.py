@@ -61,7 +61,9 @@ async def main(text: str) -> None:
     for signal in result.signals:
         print(f"[{signal.seq:>2}] {signal.name}")
     print(f"\nresult: {result.state.result}")
-    print(f"duration: {result.metrics.duration_ms:.1f} ms, activations: {result.metrics.activations}")
+    print(
+        f"duration: {result.metrics.duration_ms:.1f} ms, activations: {result.metrics.activations}"
+    )
 
 
 if __name__ == "__main__":

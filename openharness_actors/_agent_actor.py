@@ -87,7 +87,9 @@ class AgentActor:
         finally:
             self._core.work.done()
 
-    async def _publish(self, name: str, payload: dict[str, Any], parent: str, harness: str | None = None) -> str:
+    async def _publish(
+        self, name: str, payload: dict[str, Any], parent: str, harness: str | None = None
+    ) -> str:
         return await self._core.broker.publish(
             name, payload, SignalSource(self.name, harness, parent)
         )
@@ -178,7 +180,9 @@ class AgentActor:
                 where=f"output of agent {self.name!r}",
                 agent=self.name,
             ) from exc
-        await self._publish("agent:completed", {"agent": self.name, "output": output}, activation_id)
+        await self._publish(
+            "agent:completed", {"agent": self.name, "output": output}, activation_id
+        )
         self._stats.completed += 1
         if spec.emits:
             payload = emit_payload(self.name, value, structured=spec.output is not None)

@@ -42,9 +42,7 @@ class Broker:
         self.counts: Counter[str] = Counter()
         self.observers: list[Callable[[Signal], None]] = []
 
-    async def publish(
-        self, name: str, payload: dict[str, Any], source: SignalSource
-    ) -> str:
+    async def publish(self, name: str, payload: dict[str, Any], source: SignalSource) -> str:
         """Queue a signal for the broker and return its id.
 
         Blocks while the inbox is full (backpressure). Atomic under cancellation: either the

@@ -36,9 +36,9 @@ class OpenHarnessError(Exception):
     ``partial`` is the partial :class:`WorkflowResult` when the error ended a run, else ``None``.
     """
 
-    partial: WorkflowResult | None
+    partial: WorkflowResult[Any] | None
 
-    def __init__(self, *args: object, partial: WorkflowResult | None = None) -> None:
+    def __init__(self, *args: object, partial: WorkflowResult[Any] | None = None) -> None:
         super().__init__(*args)
         self.partial = partial
 
@@ -101,7 +101,7 @@ class HarnessError(OpenHarnessError):
         retryable: bool = False,
         status_code: int | None = None,
         request_id: str | None = None,
-        partial: WorkflowResult | None = None,
+        partial: WorkflowResult[Any] | None = None,
     ) -> None:
         super().__init__(message, partial=partial)
         self.agent = agent
@@ -135,7 +135,7 @@ class UserCodeError(OpenHarnessError):
         *,
         where: str,
         agent: str | None = None,
-        partial: WorkflowResult | None = None,
+        partial: WorkflowResult[Any] | None = None,
     ) -> None:
         super().__init__(message, partial=partial)
         self.where = where
@@ -158,7 +158,7 @@ class WorkflowTimeoutError(OpenHarnessError, TimeoutError):
     """
 
     def __init__(
-        self, message: str, *, elapsed: float, partial: WorkflowResult | None = None
+        self, message: str, *, elapsed: float, partial: WorkflowResult[Any] | None = None
     ) -> None:
         super().__init__(message, partial=partial)
         self.elapsed = elapsed
@@ -180,7 +180,7 @@ class ActivationLimitError(OpenHarnessError):
         *,
         limit: int,
         busiest: Sequence[tuple[str, int]],
-        partial: WorkflowResult | None = None,
+        partial: WorkflowResult[Any] | None = None,
     ) -> None:
         super().__init__(message, partial=partial)
         self.limit = limit
@@ -196,7 +196,7 @@ class RestartIntensityError(OpenHarnessError):
         *,
         agent: str,
         causes: Sequence[BaseException],
-        partial: WorkflowResult | None = None,
+        partial: WorkflowResult[Any] | None = None,
     ) -> None:
         super().__init__(message, partial=partial)
         self.agent = agent
@@ -219,7 +219,7 @@ class ReplayDivergenceError(OpenHarnessError):
         occurrence: int | None = None,
         diff: str = "",
         divergences: Sequence[Any] = (),
-        partial: WorkflowResult | None = None,
+        partial: WorkflowResult[Any] | None = None,
     ) -> None:
         super().__init__(message, partial=partial)
         self.agent = agent

@@ -34,7 +34,9 @@ class RetryPolicy:
     initial_delay: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
     multiplier: float = attrs.field(default=2.0, validator=attrs.validators.ge(1))
     max_delay: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
-    jitter: float = attrs.field(default=0.1, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
+    jitter: float = attrs.field(
+        default=0.1, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
+    )
     retry_on: Callable[[BaseException], bool] = _default_retryable
     max_elapsed: float | None = None
 

@@ -27,7 +27,7 @@ __all__ = ["Reporter", "ReporterFeed"]
 class Reporter(Protocol):
     """Receives every signal of the runs it is attached to, in broker order."""
 
-    def on_signal(self, signal: Signal) -> None | Awaitable[None]: ...
+    def on_signal(self, signal: Signal) -> Awaitable[None] | None: ...
 
 
 class ReporterFeed:

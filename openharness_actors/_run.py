@@ -22,13 +22,13 @@ import trio
 from ._agent import AgentSpec
 from ._agent_actor import AgentActor
 from ._broker import Broker
-from ._extension import RunExtension
 from ._errors import (
     ActivationLimitError,
     OpenHarnessError,
     WorkflowCancelledError,
     WorkflowTimeoutError,
 )
+from ._extension import RunExtension
 from ._log import SignalLog
 from ._logging import get_logger
 from ._pattern import Pattern
@@ -184,7 +184,9 @@ class RunCore:
         self._activations += 1
         return True
 
-    def register_activation(self, scope: trio.CancelScope, activation_id: str | None = None) -> None:
+    def register_activation(
+        self, scope: trio.CancelScope, activation_id: str | None = None
+    ) -> None:
         """Track an activation's cancel scope (again with its id once it has one)."""
         self._active[scope] = activation_id
         if self.state_frozen:
@@ -288,8 +290,11 @@ class RunCore:
             feed.flush()
         self.result = self._build_result(status, duration_ms)
         self._logger.info(
-            "run_finished", status=status, duration_ms=round(duration_ms, 3),
-            activations=self._activations, signals=len(self.log),
+            "run_finished",
+            status=status,
+            duration_ms=round(duration_ms, 3),
+            activations=self._activations,
+            signals=len(self.log),
         )
 
     async def _finish_extensions(self) -> None:

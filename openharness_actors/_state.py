@@ -186,7 +186,7 @@ class StateModel:
     def get(self, state: Any, key: str) -> Any:
         """The value of top-level ``key``."""
         if self.kind == "mapping":
-            return state[key] if key in state else None
+            return state.get(key)
         return getattr(state, key)
 
     def replace(self, state: Any, key: str, value: Any) -> Any:

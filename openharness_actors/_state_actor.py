@@ -186,9 +186,7 @@ class StateActor:
         try:
             done = bool(core.end_when(core.state))
         except Exception as exc:
-            error: OpenHarnessError = UserCodeError(
-                f"end_when raised: {exc!r}", where="end_when"
-            )
+            error: OpenHarnessError = UserCodeError(f"end_when raised: {exc!r}", where="end_when")
             error.__cause__ = exc
             core.fail(error)
             return

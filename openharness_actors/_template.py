@@ -2,8 +2,10 @@
 
 Roots: ``state`` (the snapshot), ``signal`` (the trigger), ``input`` (the initial state); a path
 with any other first segment is shorthand for ``state`` (``{{ result }}`` is
-``{{ state.result }}``; a state field called ``signal`` or ``input`` needs ``state.``). Segments
-are separated by dots; integer segments index sequences (``items.0``).
+``{{ state.result }}``). When a state field is itself called ``state``, ``signal`` or ``input``,
+a path starting with that word is ambiguous and refused at definition time: write
+``state.input`` for the field. Segments are separated by dots; integer segments index
+sequences (``items.0``).
 
 Values render as: strings verbatim; ``None`` as ``null``; numbers and booleans as JSON; lists,
 dicts, attrs and dataclass values as compact JSON. A path that names no state field is refused
@@ -61,9 +63,7 @@ class Template:
             position = match.end()
         tail = source[position:]
         if "{{" in tail:
-            raise TemplateError(
-                f"unclosed '{{{{' in template {source!r}", template=source
-            )
+            raise TemplateError(f"unclosed '{{{{' in template {source!r}", template=source)
         if tail:
             parts.append(tail)
         return cls(source, tuple(parts))
@@ -72,10 +72,20 @@ class Template:
     def paths(self) -> tuple[_Path, ...]:
         return tuple(part for part in self.parts if isinstance(part, _Path))
 
-    def check_fields(self, fields: frozenset[str] | None, input_fields: frozenset[str] | None) -> list[str]:
+    def check_fields(
+        self, fields: frozenset[str] | None, input_fields: frozenset[str] | None
+    ) -> list[str]:
         """Problems with paths that name no state (or input) field; empty when all is well."""
         problems = []
         for path in self.paths:
+            head_word = path.text.split(".", 1)[0]
+            if head_word in _ROOTS and fields is not None and head_word in fields:
+                problems.append(
+                    f"template path {path.text!r} is ambiguous: {head_word!r} is both a state "
+                    f"field and a template root; write 'state.{head_word}' for the field"
+                    + ("" if head_word == "state" else f" or '{head_word}.…' for the root")
+                )
+                continue
             if path.root == "signal":
                 head = path.segments[0] if path.segments else None
                 if head is not None and head not in _SIGNAL_ATTRS:
@@ -120,7 +130,9 @@ class Template:
 
 def _parse_path(text: str, source: str) -> _Path:
     if not text:
-        raise TemplateError(f"empty placeholder '{{{{ }}}}' in template {source!r}", template=source)
+        raise TemplateError(
+            f"empty placeholder '{{{{ }}}}' in template {source!r}", template=source
+        )
     raw = text.split(".")
     for segment in raw:
         if not _SEGMENT.fullmatch(segment):

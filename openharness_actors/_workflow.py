@@ -17,6 +17,8 @@ from typing import Any, Generic, Literal, TypeVar, overload
 
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
 from ._errors import TemplateError, WorkflowDefinitionError
+from ._extension import RunExtension
+from ._json import to_jsonable
 from ._pattern import Pattern, PatternLike, compile_pattern
 from ._policy import RetryPolicy
 from ._reporting import Reporter
@@ -26,8 +28,6 @@ from ._run import RunCore, RunOptions
 from ._signal import Signal
 from ._state import StateModel
 from ._template import Template
-from ._extension import RunExtension
-from ._json import to_jsonable
 from .harness.protocol import Harness
 
 __all__ = ["Workflow", "create_workflow"]
@@ -182,6 +182,7 @@ class Workflow(Generic[S]):
     def _compile_text(
         self, what: str, source: Any, problems: list[str]
     ) -> Template | Callable[[AgentContext[Any]], Any] | None:
+        compiled: Callable[[AgentContext[Any]], Any]
         if source is None:
             return None
         if isinstance(source, str):
@@ -191,12 +192,15 @@ class Workflow(Generic[S]):
                 problems.append(f"{what}: {exc}")
                 return None
         if callable(source):
-            return source
-        problems.append(f"{what} must be a template string or a callable, not {type(source).__name__}")
+            compiled = source
+            return compiled
+        problems.append(
+            f"{what} must be a template string or a callable, not {type(source).__name__}"
+        )
         return None
 
     def _template_problems(self, spec: AgentSpec, fields: frozenset[str] | None) -> list[str]:
-        problems = []
+        problems: list[str] = []
         for what, template in (("prompt", spec.prompt), ("system", spec.system)):
             if isinstance(template, Template):
                 problems.extend(f"{what}: {p}" for p in template.check_fields(fields, fields))
@@ -347,7 +351,9 @@ class Workflow(Generic[S]):
         cached = self._routing_cache.get(key)
         if cached is not None:
             return cached[1]
-        table = RoutingTable([spec.activate_on for spec in agents.values()], [p for p, _ in reducers])
+        table = RoutingTable(
+            [spec.activate_on for spec in agents.values()], [p for p, _ in reducers]
+        )
         if len(self._routing_cache) >= _ROUTING_CACHE_SIZE:
             self._routing_cache.pop(next(iter(self._routing_cache)))
         # Keep the specs alive with the entry so their ids cannot be reused while cached.
@@ -404,7 +410,9 @@ class Workflow(Generic[S]):
         return result
 
 
-def _definition_error(label: str, problems: list[str], agent: str | None) -> WorkflowDefinitionError:
+def _definition_error(
+    label: str, problems: list[str], agent: str | None
+) -> WorkflowDefinitionError:
     if len(problems) == 1:
         message = f"{label}: {problems[0]}"
     else:
@@ -423,4 +431,3 @@ def create_workflow(state_type: Any) -> Workflow[Any]:
     Raises :class:`WorkflowDefinitionError` for other (or mutable) types.
     """
     return Workflow(state_type)
-

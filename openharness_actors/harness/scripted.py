@@ -21,9 +21,7 @@ from .protocol import EventSink, HarnessRequest, HarnessResult, TextComplete, Te
 
 __all__ = ["Reply", "ReplyItem", "ScriptedHarness"]
 
-ReplyItem: TypeAlias = (
-    str | BaseException | Callable[[HarnessRequest], str | Awaitable[str]]
-)
+ReplyItem: TypeAlias = str | BaseException | Callable[[HarnessRequest], str | Awaitable[str]]
 """One scripted reply: text, a callable producing it, or an exception to raise."""
 
 Reply: TypeAlias = ReplyItem | Sequence[ReplyItem]
@@ -75,8 +73,10 @@ class ScriptedHarness:
         """Reply to ``request`` from the script; see the class docstring."""
         self.calls.append(request)
         item = self._next_item(request.agent)
-        delay = self._delay if isinstance(self._delay, float | int) else self._delay.get(
-            request.agent, 0.0
+        delay = (
+            self._delay
+            if isinstance(self._delay, float | int)
+            else self._delay.get(request.agent, 0.0)
         )
         if delay:
             await trio.sleep(delay)
@@ -103,7 +103,9 @@ class ScriptedHarness:
             for start in range(0, len(text), self._chunk_size):
                 await emit(TextDelta(text[start : start + self._chunk_size]))
         await emit(TextComplete(text))
-        usage = Usage(input_tokens=(len(request.prompt) + 3) // 4, output_tokens=(len(text) + 3) // 4)
+        usage = Usage(
+            input_tokens=(len(request.prompt) + 3) // 4, output_tokens=(len(text) + 3) // 4
+        )
         return HarnessResult(output=text, usage=usage, stop_reason="end_turn", model=request.model)
 
     def _next_item(self, agent: str) -> ReplyItem:

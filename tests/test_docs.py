@@ -1,0 +1,49 @@
+"""Docs that run: every README code block and every example script."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README_BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+EXAMPLES = sorted(p for p in (ROOT / "examples").rglob("*.py") if not p.name.startswith("_"))
+
+
+def offline_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@pytest.mark.parametrize(
+    "block", README_BLOCKS, ids=[f"readme-{i}" for i in range(len(README_BLOCKS))]
+)
+def test_readme_block_runs(block: str, tmp_path: Path) -> None:
+    """Each python block of the README runs as a script, offline, and exits 0."""
+    script = tmp_path / "block.py"
+    script.write_text(block)
+    done = subprocess.run(
+        [sys.executable, str(script)], env=offline_env(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_runs_offline(example: Path) -> None:
+    """Each example script runs offline with no key and exits 0."""
+    done = subprocess.run(
+        [sys.executable, str(example)],
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()

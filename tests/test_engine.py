@@ -1,0 +1,150 @@
+"""Embedding: a long-lived engine, run handles that stream, cancel and return results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+import trio
+import trio.lowlevel
+import trio.testing
+
+from openharness_actors import (
+    HarnessError,
+    ScriptedHarness,
+    Signal,
+    WorkflowCancelledError,
+    create_workflow,
+    open_engine,
+)
+
+
+@attrs.frozen
+class State:
+    input: str
+    result: str | None = None
+
+
+wf = create_workflow(State)
+analyzer = wf.agent(
+    prompt="Analyze: {{ state.input }}", activate_on=["workflow:start"], updates="result"
+)
+
+
+async def test_handle_streams_signals_and_returns_result() -> None:
+    """A started run streams its text signals in order and yields its result."""
+    harness = ScriptedHarness({"analyzer": "one two three"}, chunk_size=4)
+    async with open_engine() as engine:
+        run = await engine.start(
+            wf, agents={"analyzer": analyzer}, state=State("x"), harness=harness
+        )
+        chunks = [s.payload["content"] async for s in run.signals("text:delta")]
+        result = await run.result()
+    assert "".join(chunks) == "one two three"
+    assert result.state.result == "one two three"
+    assert run.done and run.status == "completed"
+
+
+async def test_late_subscriber_sees_everything() -> None:
+    """Subscribing after the run ended still yields the whole trace, ending with workflow:end."""
+    async with open_engine() as engine:
+        run = await engine.start(
+            wf,
+            agents={"analyzer": analyzer},
+            state=State("x"),
+            harness=ScriptedHarness(default="r"),
+        )
+        result = await run.result()
+        late = [s async for s in run.signals()]
+    assert late == list(result.signals)
+
+
+async def test_cancel_handle(autojump_clock: trio.testing.MockClock) -> None:
+    """Cancelling a handle ends that run only; result() raises WorkflowCancelledError."""
+    slow = ScriptedHarness(default="late", delay=100.0)
+    async with open_engine() as engine:
+        doomed = await engine.start(
+            wf, agents={"analyzer": analyzer}, state=State("a"), harness=slow
+        )
+        other = await engine.start(
+            wf,
+            agents={"analyzer": analyzer},
+            state=State("b"),
+            harness=ScriptedHarness(default="ok"),
+        )
+        await trio.sleep(1)
+        doomed.cancel()
+        with pytest.raises(WorkflowCancelledError) as info:
+            await doomed.result()
+        assert info.value.partial is not None
+        assert info.value.partial.signals[-1].payload["status"] == "cancelled"
+        assert (await other.result()).state.result == "ok"
+        assert engine.statistics().finished == 2
+
+
+async def test_failed_run_does_not_crash_host() -> None:
+    """A failing run keeps its error in the handle; the engine and host go on."""
+    async with open_engine() as engine:
+        run = await engine.start(
+            wf,
+            agents={"analyzer": analyzer},
+            state=State("x"),
+            harness=ScriptedHarness({"analyzer": RuntimeError("down")}),
+        )
+        await run.wait()
+        with pytest.raises(HarnessError):
+            await run.result()
+        ok = await engine.start(
+            wf,
+            agents={"analyzer": analyzer},
+            state=State("y"),
+            harness=ScriptedHarness(default="z"),
+        )
+        assert (await ok.result()).state.result == "z"
+
+
+async def test_engine_reporters_see_every_run() -> None:
+    """Reporters attached to the engine receive the signals of every run it starts."""
+    seen: list[tuple[str, str]] = []
+
+    class Rec:
+        def on_signal(self, signal: Signal) -> None:
+            seen.append((signal.run_id, signal.name))
+
+    async with open_engine(reporters=[Rec()]) as engine:
+        runs = [
+            await engine.start(
+                wf,
+                agents={"analyzer": analyzer},
+                state=State(str(i)),
+                harness=ScriptedHarness(default="r"),
+            )
+            for i in range(3)
+        ]
+        results = [await r.result() for r in runs]
+    for result in results:
+        assert [n for rid, n in seen if rid == result.run_id] == [s.name for s in result.signals]
+
+
+async def test_many_concurrent_runs_isolated() -> None:
+    """Concurrent runs of one workflow never see each other's state or signals."""
+
+    async def reply(request: Any) -> str:
+        await trio.lowlevel.checkpoint()
+        return request.prompt
+
+    async with open_engine() as engine:
+        runs = [
+            await engine.start(
+                wf,
+                agents={"analyzer": analyzer},
+                state=State(str(i)),
+                harness=ScriptedHarness(default=reply),
+            )
+            for i in range(50)
+        ]
+        results = [await r.result() for r in runs]
+    for i, result in enumerate(results):
+        assert result.state.result == f"Analyze: {i}"
+        assert {s.run_id for s in result.signals} == {result.run_id}

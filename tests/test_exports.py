@@ -1,0 +1,41 @@
+"""The public surface is exactly what we mean it to be."""
+
+from __future__ import annotations
+
+import openharness_actors
+
+
+def test_all_is_sorted_and_resolvable() -> None:
+    """__all__ is sorted, has no duplicates and every name resolves."""
+    names = openharness_actors.__all__
+    assert list(names) == sorted(names)
+    assert len(set(names)) == len(names)
+    for name in names:
+        assert getattr(openharness_actors, name) is not None
+
+
+def test_no_accidental_public_names() -> None:
+    """Every public attribute of the package is listed in __all__."""
+    public = {
+        n
+        for n in dir(openharness_actors)
+        if not n.startswith("_")
+        and not isinstance(getattr(openharness_actors, n), type(openharness_actors))
+    }
+    assert public == set(openharness_actors.__all__)
+
+
+def test_errors_share_one_base() -> None:
+    """Every exported error subclasses OpenHarnessError; the builtin mixins hold."""
+    from openharness_actors import (
+        OpenHarnessError,
+        WorkflowDefinitionError,
+        WorkflowTimeoutError,
+    )
+
+    errors = [
+        getattr(openharness_actors, n) for n in openharness_actors.__all__ if n.endswith("Error")
+    ]
+    assert all(issubclass(e, OpenHarnessError) for e in errors)
+    assert issubclass(WorkflowTimeoutError, TimeoutError)
+    assert issubclass(WorkflowDefinitionError, ValueError)
