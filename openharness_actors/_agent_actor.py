@@ -28,6 +28,7 @@ from ._errors import (
     UserCodeError,
 )
 from ._json import to_jsonable
+from ._nursery import open_quiet_nursery
 from ._output import emit_payload, parse_output
 from ._signal import Signal, SignalSource
 from ._state_actor import Commit
@@ -64,7 +65,7 @@ class AgentActor:
     async def run(self) -> None:
         """The actor task: start an activation per trigger, within ``max_concurrency``."""
         limit = self.spec.max_concurrency
-        async with trio.open_nursery() as nursery:
+        async with open_quiet_nursery() as nursery:
             async for trigger in self._receive:
                 if limit is None:
                     nursery.start_soon(self._activate, trigger)

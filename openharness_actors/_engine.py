@@ -19,6 +19,7 @@ import trio
 
 from ._errors import OpenHarnessError, WorkflowCancelledError
 from ._log import LogCursor
+from ._nursery import open_quiet_nursery
 from ._pattern import PatternLike
 from ._reporting import Reporter
 from ._result import WorkflowResult
@@ -152,5 +153,5 @@ class Engine:
 async def open_engine(*, reporters: Sequence[Reporter] = ()) -> AsyncIterator[Engine]:
     """Open an engine in the calling task; see the module docstring. ``reporters`` are
     attached to every run it starts."""
-    async with trio.open_nursery() as nursery:
+    async with open_quiet_nursery() as nursery:
         yield Engine(nursery, reporters)

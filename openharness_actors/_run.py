@@ -31,6 +31,7 @@ from ._errors import (
 from ._extension import RunExtension
 from ._log import SignalLog
 from ._logging import get_logger
+from ._nursery import open_quiet_nursery
 from ._pattern import Pattern
 from ._quiescence import WorkCounter
 from ._reporting import Reporter, ReporterFeed
@@ -222,7 +223,7 @@ class RunCore:
         self.started_at = trio.current_time()
         self._logger.debug("run_started", agents=list(self.options.agents))
         status = "cancelled"
-        async with trio.open_nursery() as reporters:
+        async with open_quiet_nursery() as reporters:
             for feed in self._feeds:
                 reporters.start_soon(feed.run)
             try:
@@ -244,7 +245,7 @@ class RunCore:
         timeout = self.options.timeout
         with self.cancel_scope:
             with trio.move_on_after(math.inf if timeout is None else timeout) as deadline:
-                async with trio.open_nursery() as nursery:
+                async with open_quiet_nursery() as nursery:
                     nursery.start_soon(self.broker.run)
                     nursery.start_soon(self.state_actor.run)
                     for actor in self.actors:
