@@ -75,6 +75,7 @@ from ._result import (
 from ._signal import Signal as Signal
 from ._signal import SignalSource as SignalSource
 from ._state import FrozenState as FrozenState
+from ._supervision import RestartPolicy as RestartPolicy
 from ._usage import Usage as Usage
 from ._workflow import Workflow as Workflow
 from ._workflow import create_workflow as create_workflow
@@ -118,6 +119,7 @@ __all__ = [
     "ReplayDivergenceError",
     "Reporter",
     "RestartIntensityError",
+    "RestartPolicy",
     "RetryPolicy",
     "RunHandle",
     "ScriptedHarness",

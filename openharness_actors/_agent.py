@@ -68,6 +68,8 @@ class AgentSpec:
     retry: RetryPolicy | None = None
     max_concurrency: int | None = None
     body: Callable[[AgentContext[Any]], Any] | None = None
+    on_error: str = "fail"
+    error_signal: str | None = None
     name: str | None = None
     defined_at: str = "?"
 

@@ -6,8 +6,10 @@ broker from ever blocking for good on a full mailbox.
 
 An activation: refuse if the run is ending -> guard -> ``agent:activated`` -> render the prompt
 -> harness call, its events streamed as signals -> the state actor commits the ``updates`` write
--> ``agent:completed`` -> declared emits. Failures become ``agent:failed`` and fail the run
-(after the agent's retry policy). The actor never writes state itself.
+-> ``agent:completed`` -> declared emits. Failures (after the agent's retry policy) become
+``agent:failed`` and are handled by the agent's ``on_error`` and the run's supervisor
+(``_supervision``): fail the run, skip, emit a failure signal, or restart. A restart cancels
+in-flight activations and runs their triggers again. The actor never writes state itself.
 """
 
 from __future__ import annotations
@@ -61,19 +63,37 @@ class AgentActor:
         self.mailbox, self._receive = trio.open_memory_channel[Signal](mailbox_size)
         self._queue: deque[Signal] = deque()
         self._workers = 0
+        self._nursery: trio.Nursery | None = None
+        self._inflight: set[trio.CancelScope] = set()
+        self._restarting: set[trio.CancelScope] = set()
 
     async def run(self) -> None:
         """The actor task: start an activation per trigger, within ``max_concurrency``."""
-        limit = self.spec.max_concurrency
         async with open_quiet_nursery() as nursery:
+            self._nursery = nursery
             async for trigger in self._receive:
-                if limit is None:
-                    nursery.start_soon(self._activate, trigger)
-                    continue
-                self._queue.append(trigger)
-                while self._workers < limit and self._queue:
-                    self._workers += 1
-                    nursery.start_soon(self._worker)
+                self._dispatch(trigger)
+
+    def _dispatch(self, trigger: Signal, *, again: bool = False) -> None:
+        assert self._nursery is not None
+        limit = self.spec.max_concurrency
+        if limit is None:
+            self._nursery.start_soon(self._activate, trigger)
+            return
+        if again:
+            self._queue.appendleft(trigger)
+        else:
+            self._queue.append(trigger)
+        while self._workers < limit and self._queue:
+            self._workers += 1
+            self._nursery.start_soon(self._worker)
+
+    def restart(self, keep: trio.CancelScope | None = None) -> None:
+        """Cancel every in-flight activation (but ``keep``) so that its trigger runs again."""
+        for scope in list(self._inflight):
+            if scope is not keep:
+                self._restarting.add(scope)
+                scope.cancel()
 
     async def _worker(self) -> None:
         try:
@@ -83,10 +103,16 @@ class AgentActor:
             self._workers -= 1
 
     async def _activate(self, trigger: Signal) -> None:
+        core = self._core
+        again = False
         try:
-            await self._activation(trigger)
+            again = await self._activation(trigger)
         finally:
-            self._core.work.done()
+            if again and not core.failed:
+                # The trigger's unit of work carries over to the new activation.
+                self._dispatch(trigger, again=True)
+            else:
+                core.work.done()
 
     async def _publish(
         self, name: str, payload: dict[str, Any], parent: str, harness: str | None = None
@@ -103,14 +129,15 @@ class AgentActor:
             trigger.id,
         )
 
-    async def _activation(self, trigger: Signal) -> None:
+    async def _activation(self, trigger: Signal) -> bool:
+        """One activation; returns whether the trigger must run again (restart)."""
         core = self._core
         spec = self.spec
         if core.failed:
-            return
+            return False
         if core.ending:
             await self._skip(trigger, "run ending")
-            return
+            return False
         ctx = AgentContext(core.state, trigger, core.initial_state, self.name, core.run_id)
         if spec.when is not None:
             try:
@@ -124,17 +151,17 @@ class AgentActor:
                     agent=self.name,
                 )
                 error.__cause__ = exc
-                await self._failed(error, trigger.id)
-                return
+                return await self._failed(error, trigger, trigger.id, None)
             if not allowed:
                 await self._skip(trigger, "guard")
-                return
+                return False
         if not core.admit_activation(self.name):
-            return
+            return False
         self._stats.activations += 1
         scope = trio.CancelScope()
         started = trio.current_time()
         activation_id: str | None = None
+        self._inflight.add(scope)
         try:
             with scope:
                 core.register_activation(scope)
@@ -143,24 +170,29 @@ class AgentActor:
                 )
                 core.register_activation(scope, activation_id)
                 if await self._run_activation(ctx, activation_id):
-                    return
+                    return False
         except OpenHarnessError as error:
             assert activation_id is not None
-            await self._failed(error, activation_id)
-            return
+            return await self._failed(error, trigger, activation_id, scope)
         finally:
+            self._inflight.discard(scope)
             core.unregister_activation(scope)
             self._stats.duration_ms += (trio.current_time() - started) * 1000
-        # Only reached when the run is ending: this activation's scope was cancelled, or its
-        # commit was refused because the state is frozen.
+        # Only reached when this activation's scope was cancelled — by a restart, or because
+        # the run is ending — or its commit was refused because the state is frozen.
+        restarting = scope in self._restarting
+        self._restarting.discard(scope)
+        reason = "restart" if restarting else "run ending"
         if activation_id is None:
             self._stats.activations -= 1
-            await self._skip(trigger, "run ending")
+            if not restarting:
+                await self._skip(trigger, reason)
         else:
             self._stats.cancelled += 1
             await self._publish(
-                "agent:cancelled", {"agent": self.name, "reason": "run ending"}, activation_id
+                "agent:cancelled", {"agent": self.name, "reason": reason}, activation_id
             )
+        return restarting
 
     async def _run_activation(self, ctx: AgentContext[Any], activation_id: str) -> bool:
         """Run the activation to completion; ``False`` when the run ended under it."""
@@ -344,13 +376,63 @@ class AgentActor:
             )
         return text
 
-    async def _failed(self, error: OpenHarnessError, parent: str) -> None:
+    async def _failed(
+        self,
+        error: OpenHarnessError,
+        trigger: Signal,
+        parent: str,
+        scope: trio.CancelScope | None,
+    ) -> bool:
+        """Handle a failed activation by ``on_error`` and the supervisor; returns whether the
+        trigger must run again (a restart)."""
+        core = self._core
         self._stats.failed += 1
+        on_error = self.spec.on_error
+        details = {"agent": self.name, "error": str(error), "error_type": type(error).__name__}
+        escalation: OpenHarnessError | None = None
+        restart = False
+        if on_error == "fail":
+            supervisor = core.supervisor
+            if supervisor is None:
+                escalation = error
+            else:
+                escalation = supervisor.crash(self.name, error)
+                if escalation is not None:
+                    escalation.__cause__ = error
+                restart = escalation is None
         try:
+            await self._publish("agent:failed", details, parent)
+            if on_error == "emit":
+                assert self.spec.error_signal is not None
+                await self._publish(
+                    self.spec.error_signal, {**details, "trigger": trigger.name}, parent
+                )
+            if restart:
+                await self._restart_agents(error, parent, scope)
+        finally:
+            if escalation is not None:
+                core.fail(escalation)
+        return restart
+
+    async def _restart_agents(
+        self, error: OpenHarnessError, parent: str, scope: trio.CancelScope | None
+    ) -> None:
+        core = self._core
+        assert core.supervisor is not None
+        strategy = core.supervisor.policy.strategy
+        targets = [self] if strategy == "one_for_one" else core.actors
+        for actor in targets:
+            actor.restart(keep=scope if actor is self else None)
+            actor._stats.restarts += 1
+        for actor in targets:
             await self._publish(
-                "agent:failed",
-                {"agent": self.name, "error": str(error), "error_type": type(error).__name__},
+                "agent:restarted",
+                {
+                    "agent": actor.name,
+                    "strategy": strategy,
+                    "restart": core.supervisor.restarts,
+                    "cause_agent": self.name,
+                    "error": str(error),
+                },
                 parent,
             )
-        finally:
-            self._core.fail(error)

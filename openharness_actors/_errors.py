@@ -37,6 +37,9 @@ class OpenHarnessError(Exception):
     """
 
     partial: WorkflowResult[Any] | None
+    failures: tuple[OpenHarnessError, ...] = ()
+    """When several failures ended a run at once: all of them, this one first (each other
+    one is also added as a note)."""
 
     def __init__(self, *args: object, partial: WorkflowResult[Any] | None = None) -> None:
         super().__init__(*args)

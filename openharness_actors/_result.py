@@ -21,7 +21,7 @@ class AgentMetrics:
 
     ``activations`` counts activations that started (``agent:activated``); ``completed``,
     ``failed`` and ``cancelled`` how they ended; ``skipped`` the triggers refused (guard false
-    or run ending); ``duration_ms`` the summed wall time of its activations; ``usage`` the
+    or run ending); ``restarts`` how often a supervisor restarted it; ``duration_ms`` the summed wall time of its activations; ``usage`` the
     summed token usage of its harness calls; ``retries`` the retried attempts.
     """
 
@@ -31,6 +31,7 @@ class AgentMetrics:
     cancelled: int = 0
     skipped: int = 0
     retries: int = 0
+    restarts: int = 0
     duration_ms: float = 0.0
     usage: Usage = Usage()
     cost_usd: float | None = None

@@ -40,6 +40,7 @@ from ._routing import RoutingTable
 from ._signal import Signal, SignalSource
 from ._state import StateModel
 from ._state_actor import StateActor
+from ._supervision import RestartPolicy, Supervisor
 from ._usage import Usage
 from .harness.protocol import Harness
 
@@ -59,6 +60,7 @@ class AgentStats:
     cancelled: int = 0
     skipped: int = 0
     retries: int = 0
+    restarts: int = 0
     duration_ms: float = 0.0
     usage: Usage = Usage()
     cost_usd: float | None = None
@@ -71,6 +73,7 @@ class AgentStats:
             cancelled=self.cancelled,
             skipped=self.skipped,
             retries=self.retries,
+            restarts=self.restarts,
             duration_ms=self.duration_ms,
             usage=self.usage,
             cost_usd=self.cost_usd,
@@ -88,6 +91,7 @@ class RunOptions:
     reducers: Sequence[tuple[Pattern, Callable[[Any, Signal], Any]]] = ()
     end_when: Callable[[Any], Any] | None = None
     on_end: str = "cancel"
+    restart: RestartPolicy | None = None
     timeout: float | None = None
     max_activations: int | None = None
     reporters: Sequence[Reporter] = ()
@@ -146,6 +150,7 @@ class RunCore:
             for name, spec in options.agents.items()
         ]
         self.mailboxes = [actor.mailbox for actor in self.actors]
+        self.supervisor = Supervisor(options.restart) if options.restart is not None else None
         self._feeds = [ReporterFeed(r, self.log, self.run_id) for r in options.reporters]
         self._logger = get_logger(run_id=self.run_id)
         self._extensions = tuple(options.extensions)
@@ -285,6 +290,14 @@ class RunCore:
         if self.failures:
             payload["error"] = str(self.failures[0])
             payload["error_type"] = type(self.failures[0]).__name__
+            payload["errors"] = [
+                {
+                    "error": str(e),
+                    "error_type": type(e).__name__,
+                    "agent": getattr(e, "agent", None),
+                }
+                for e in self.failures
+            ]
         self.broker.log_now("workflow:end", payload, SignalSource(None, None, self._start_id))
         self.log.close()
         for feed in self._feeds:
@@ -350,5 +363,9 @@ class RunCore:
         if status == "failed":
             error = self.failures[0]
             error.partial = result
+            if len(self.failures) > 1 and not error.failures:
+                error.failures = tuple(self.failures)
+                for other in self.failures[1:]:
+                    error.add_note(f"also failed: {type(other).__name__}: {other}")
             raise error
         return result

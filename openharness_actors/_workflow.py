@@ -27,6 +27,7 @@ from ._routing import RoutingTable
 from ._run import RunCore, RunOptions
 from ._signal import Signal
 from ._state import StateModel
+from ._supervision import ON_ERROR_CHOICES, RestartPolicy
 from ._template import Template
 from .harness.protocol import Harness
 
@@ -66,6 +67,8 @@ class Workflow(Generic[S]):
         retry: RetryPolicy | int | None = None,
         max_concurrency: int | None = None,
         body: Callable[[AgentContext[S]], Any] | None = None,
+        on_error: Literal["fail", "skip", "emit"] = "fail",
+        error_signal: str | None = None,
         name: str | None = None,
     ) -> AgentSpec:
         """Define an agent.
@@ -81,7 +84,11 @@ class Workflow(Generic[S]):
         the output is the reply text. ``tools``: Python callables the model may call.
         ``timeout``: seconds per attempt. ``retry``: a :class:`RetryPolicy` or a number of
         attempts. ``max_concurrency``: at most this many activations at once (the rest wait
-        in order). ``name``: used in error messages before the agent is given a run name.
+        in order). ``on_error``: when an activation fails for good (after its retries),
+        ``"fail"`` fails the run (or, under a run's ``restart`` policy, crashes and restarts the
+        agent), ``"skip"`` records ``agent:failed`` and carries on, ``"emit"`` also publishes
+        ``error_signal`` (payload: agent, error, error_type, trigger) for other agents to react
+        to. ``name``: used in error messages before the agent is given a run name.
 
         Raises :class:`WorkflowDefinitionError` listing every problem found.
         """
@@ -149,6 +156,19 @@ class Workflow(Generic[S]):
                 policy = RetryPolicy(attempts=retry)
         else:
             policy = retry
+        if on_error not in ON_ERROR_CHOICES:
+            problems.append(
+                f"on_error must be one of {', '.join(ON_ERROR_CHOICES)}, not {on_error!r}"
+            )
+        elif on_error == "emit":
+            if error_signal is None:
+                problems.append('on_error="emit" needs error_signal, the signal name to publish')
+            else:
+                problem = emit_name_problem(error_signal)
+                if problem:
+                    problems.append(f"error_signal: {problem}")
+        elif error_signal is not None:
+            problems.append('error_signal is only used with on_error="emit"')
         if harness is not None and not isinstance(harness, Harness):
             problems.append(
                 f"harness {harness!r} does not implement the Harness protocol "
@@ -170,6 +190,8 @@ class Workflow(Generic[S]):
             retry=policy,
             max_concurrency=max_concurrency,
             body=body,
+            on_error=on_error,
+            error_signal=error_signal,
             name=name,
             defined_at=defined_at,
         )
@@ -221,6 +243,7 @@ class Workflow(Generic[S]):
         max_activations: int | None = None,
         run_id: str | None = None,
         on_end: Literal["cancel", "drain"] = "cancel",
+        restart: RestartPolicy | None = None,
         mailbox_size: int = 64,
         inbox_size: int = 256,
         observers: Sequence[Callable[[Signal], None]] = (),
@@ -302,6 +325,8 @@ class Workflow(Generic[S]):
             isinstance(max_activations, int) and max_activations >= 1
         ):
             problems.append(f"max_activations must be an integer >= 1, not {max_activations!r}")
+        if restart is not None and not isinstance(restart, RestartPolicy):
+            problems.append(f"restart must be a RestartPolicy, not {restart!r}")
         if on_end not in ("cancel", "drain"):
             problems.append(f"on_end must be 'cancel' or 'drain', not {on_end!r}")
         if not (isinstance(mailbox_size, int) and mailbox_size >= 0) and mailbox_size != math.inf:
@@ -328,6 +353,7 @@ class Workflow(Generic[S]):
             reducers=tuple(reducer_list),
             end_when=end_when,
             on_end=on_end,
+            restart=restart,
             timeout=float(timeout) if timeout is not None else None,
             max_activations=max_activations,
             reporters=tuple(reporters),
@@ -373,6 +399,7 @@ class Workflow(Generic[S]):
         max_activations: int | None = None,
         run_id: str | None = None,
         on_end: Literal["cancel", "drain"] = "cancel",
+        restart: RestartPolicy | None = None,
         mailbox_size: int = 64,
         inbox_size: int = 256,
     ) -> WorkflowResult[S]:
@@ -384,6 +411,8 @@ class Workflow(Generic[S]):
         cancels in-flight activations and freezes the state; ``"drain"`` lets them finish).
         Otherwise the run ends at quiescence. ``timeout`` is in seconds. ``reducers`` map a
         signal pattern to ``(state, signal) -> state``, applied by the state actor.
+        ``restart`` makes the run a supervisor that restarts crashed agents
+        (:class:`RestartPolicy`) instead of failing.
         ``max_activations`` guards against signal loops. ``mailbox_size``/``inbox_size``
         bound agent mailboxes and the broker inbox.
 
@@ -403,6 +432,7 @@ class Workflow(Generic[S]):
             max_activations=max_activations,
             run_id=run_id,
             on_end=on_end,
+            restart=restart,
             mailbox_size=mailbox_size,
             inbox_size=inbox_size,
         )

@@ -106,7 +106,9 @@ async def test_function_harness_in_a_run() -> None:
     def answer(req: HarnessRequest) -> HarnessResult:
         return HarnessResult(output=req.prompt[::-1], usage=Usage(input_tokens=5))
 
-    result = await wf.run_reactive(agents={"x": agent}, state=State("abc"), harness=FunctionHarness(answer))
+    result = await wf.run_reactive(
+        agents={"x": agent}, state=State("abc"), harness=FunctionHarness(answer)
+    )
     assert result.state.a == "cba"
     assert result.metrics.usage.input_tokens == 5
 
@@ -114,6 +116,8 @@ async def test_function_harness_in_a_run() -> None:
         raise OSError("disk")
 
     with pytest.raises(HarnessError) as info:
-        await wf.run_reactive(agents={"x": agent}, state=State("abc"), harness=FunctionHarness(broken))
+        await wf.run_reactive(
+            agents={"x": agent}, state=State("abc"), harness=FunctionHarness(broken)
+        )
     assert isinstance(info.value.__cause__, OSError)
     assert info.value.agent == "x"
