@@ -35,6 +35,7 @@ from ._errors import (
     WorkflowTimeoutError as WorkflowTimeoutError,
 )
 from ._log import LogCursor as LogCursor
+from ._log_setup import configure_logging as configure_logging
 from ._pattern import Pattern as Pattern, compile_pattern as compile_pattern, matches as matches
 from ._policy import RetryPolicy as RetryPolicy
 from ._reporting import Reporter as Reporter
@@ -55,6 +56,14 @@ from .harness import (
     HarnessResult as HarnessResult,
     ScriptedHarness as ScriptedHarness,
 )
+from .reporters import (
+    AgentFigures as AgentFigures,
+    ConsoleReporter as ConsoleReporter,
+    LiveReporter as LiveReporter,
+    LogReporter as LogReporter,
+    MetricsReporter as MetricsReporter,
+    MetricsSnapshot as MetricsSnapshot,
+)
 
 __version__ = "0.1.0"
 
@@ -62,12 +71,14 @@ __all__ = [
     "ActivationLimitError",
     "ActivationTimeoutError",
     "AgentContext",
+    "AgentFigures",
     "AgentMetrics",
     "AgentSpec",
     "BatchMetrics",
     "BatchProgress",
     "BatchResult",
     "CaseResult",
+    "ConsoleReporter",
     "Engine",
     "EngineStatistics",
     "FrozenState",
@@ -76,8 +87,12 @@ __all__ = [
     "HarnessError",
     "HarnessRequest",
     "HarnessResult",
+    "LiveReporter",
     "LogCursor",
+    "LogReporter",
     "Metrics",
+    "MetricsReporter",
+    "MetricsSnapshot",
     "OpenHarnessError",
     "OutputParseError",
     "Pattern",
@@ -101,6 +116,7 @@ __all__ = [
     "WorkflowResult",
     "WorkflowTimeoutError",
     "compile_pattern",
+    "configure_logging",
     "create_workflow",
     "matches",
     "open_engine",
