@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -34,11 +35,18 @@ def test_readme_block_runs(block: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def example_args(example: Path) -> list[str]:
+    """Arguments an example asks to be tested with: a ``# test_docs: ARGS`` line (a server,
+    say, that would otherwise run until stopped)."""
+    found = re.search(r"^# test_docs: (.*)$", example.read_text(), re.MULTILINE)
+    return shlex.split(found.group(1)) if found else []
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs_offline(example: Path) -> None:
     """Each example script runs offline with no key and exits 0."""
     done = subprocess.run(
-        [sys.executable, str(example)],
+        [sys.executable, str(example), *example_args(example)],
         env=offline_env(),
         capture_output=True,
         text=True,
