@@ -1,0 +1,402 @@
+"""The HTTP service example, exercised over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+import trio
+
+from openharness_actors import HarnessError, HarnessRequest, ScriptedHarness
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("hypercorn")
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICE_DIR = ROOT / "examples" / "service"
+sys.path.insert(0, str(SERVICE_DIR))
+import analyzer_service as service  # noqa: E402
+
+KEY, OTHER_KEY = "test-key-1", "test-key-2"
+AUTH = {"authorization": f"Bearer {KEY}"}
+
+
+def echo(request: HarnessRequest) -> str:
+    return f"analysis of [{request.prompt.removeprefix('Analyze: ')}]"
+
+
+@asynccontextmanager
+async def serving(**options: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on a free port in this test's nursery, and a client for it."""
+    options.setdefault("harness", ScriptedHarness({"analyzer": echo}, chunk_size=4))
+    options.setdefault("keys", [KEY, OTHER_KEY])
+    app = service.create_app(settings=service.Settings(keys=()), **options)
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(
+            partial(service.serve, app, port=0, shutdown_trigger=stop.wait, graceful_timeout=1)
+        )
+        async with httpx.AsyncClient(base_url=binds[0], timeout=10) as client:
+            yield client
+        stop.set()
+
+
+async def test_good_request_returns_result_and_metrics() -> None:
+    """A valid request gets 200 with the analysis, the run id and the run's metrics."""
+    async with serving() as client:
+        response = await client.post("/analyze", json={"input": "hello world"}, headers=AUTH)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["result"] == "analysis of [hello world]"
+    assert body["status"] == "terminated" and body["run_id"].startswith("run_")
+    assert body["metrics"]["activations"] == 1
+    assert body["metrics"]["agents"]["analyzer"]["completed"] == 1
+    assert body["metrics"]["signals_by_name"]["workflow:end"] == 1
+    assert response.headers["x-request-id"] == body["request_id"]
+
+
+async def test_missing_and_bad_keys_get_401() -> None:
+    """No key and a wrong key both get 401 with a Bearer challenge; X-API-Key also works."""
+    async with serving() as client:
+        missing = await client.post("/analyze", json={"input": "x"})
+        wrong = await client.post(
+            "/analyze", json={"input": "x"}, headers={"authorization": "Bearer nope"}
+        )
+        other = await client.post("/analyze", json={"input": "x"}, headers={"x-api-key": OTHER_KEY})
+    assert missing.status_code == 401 and "missing API key" in missing.json()["error"]["message"]
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    assert wrong.status_code == 401 and wrong.json()["error"]["message"] == "invalid API key"
+    assert other.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"not json", "the body is not valid JSON"),
+        (b"[1, 2]", "the body must be a JSON object"),
+        (b"{}", "input: is required"),
+        (b'{"input": 3}', "input: must be a string, not int"),
+        (b'{"input": "   "}', "input: must not be blank"),
+        (b'{"input": "x", "extra": 1}', "extra: unknown field"),
+        (json.dumps({"input": "x" * 101}).encode(), "input: must be at most 100 characters"),
+    ],
+)
+async def test_invalid_body_gets_422_with_useful_message(body: bytes, message: str) -> None:
+    """Invalid bodies get 422 saying what is wrong, and no run starts."""
+    harness = ScriptedHarness({"analyzer": echo})
+    async with serving(harness=harness, max_input_chars=100) as client:
+        response = await client.post(
+            "/analyze", content=body, headers={**AUTH, "content-type": "application/json"}
+        )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["type"] == "validation_error" and message in error["message"]
+    assert harness.count() == 0
+
+
+async def test_oversized_body_gets_413() -> None:
+    """A body over the size limit is refused before it is parsed."""
+    async with serving(max_body_bytes=1000) as client:
+        response = await client.post("/analyze", json={"input": "x" * 2000}, headers=AUTH)
+    assert response.status_code == 413
+
+
+async def test_rate_limit_per_key_with_retry_after() -> None:
+    """Past its burst a key gets 429 with Retry-After; another key is unaffected."""
+    async with serving(burst=2, rate=0.01) as client:
+        codes = [
+            (await client.post("/analyze", json={"input": "x"}, headers=AUTH)).status_code
+            for _ in range(3)
+        ]
+        limited = await client.post("/analyze", json={"input": "x"}, headers=AUTH)
+        other = await client.post("/analyze", json={"input": "x"}, headers={"x-api-key": OTHER_KEY})
+    assert codes == [200, 200, 429]
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["retry-after"]) <= 100
+    assert limited.json()["error"]["type"] == "rate_limited"
+    assert other.status_code == 200
+
+
+def test_rate_limiter_refills_over_time() -> None:
+    """The token bucket refills at its rate and reports the wait until the next token."""
+    now = [0.0]
+    limiter = service.RateLimiter(rate=2.0, burst=2, clock=lambda: now[0])
+    assert [limiter.acquire("k"), limiter.acquire("k")] == [0.0, 0.0]
+    assert limiter.acquire("k") == pytest.approx(0.5)
+    now[0] = 0.5
+    assert limiter.acquire("k") == 0.0
+    assert limiter.acquire("other") == 0.0
+
+
+async def test_harness_failure_maps_to_502() -> None:
+    """A failing model call gets 502 naming the agent and the error code, not a 500."""
+    harness = ScriptedHarness({"analyzer": HarnessError("overloaded", code="529", retryable=True)})
+    async with serving(harness=harness) as client:
+        response = await client.post("/analyze", json={"input": "x"}, headers=AUTH)
+    assert response.status_code == 502
+    error = response.json()["error"]
+    assert error == {**error, "type": "harness_error", "agent": "analyzer", "code": "529"}
+    assert error["run_id"].startswith("run_") and response.headers["retry-after"] == "5"
+
+
+async def test_timeout_maps_to_504() -> None:
+    """A run past the per-request timeout gets 504 with the elapsed time."""
+    harness = ScriptedHarness({"analyzer": echo}, delay=30.0)
+    async with serving(harness=harness, timeout=0.2) as client:
+        with trio.fail_after(5):
+            response = await client.post("/analyze", json={"input": "x"}, headers=AUTH)
+    assert response.status_code == 504
+    error = response.json()["error"]
+    assert error["type"] == "timeout" and error["elapsed"] >= 0.2
+
+
+def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+async def test_sse_streams_deltas_in_order_then_result() -> None:
+    """The stream sends lifecycle and text deltas in broker order, then the result."""
+    async with (
+        serving() as client,
+        client.stream(
+            "POST", "/analyze/stream", json={"input": "stream me"}, headers=AUTH
+        ) as response,
+    ):
+        assert response.headers["content-type"] == "text/event-stream"
+        text = "".join([chunk async for chunk in response.aiter_text()])
+    events = parse_sse(text)
+    names = [name for name, _ in events]
+    assert names[0] == "workflow:start" and names[-2:] == ["workflow:end", "result"]
+    assert names.index("agent:activated") < names.index("text:delta")
+    seqs = [data["seq"] for _, data in events[:-1]]
+    assert seqs == sorted(seqs)
+    deltas = [data["payload"]["content"] for name, data in events if name == "text:delta"]
+    assert len(deltas) > 3 and "".join(deltas) == "analysis of [stream me]"
+    assert events[-1][1]["result"] == "analysis of [stream me]"
+    assert "state:result:changed" not in names  # only text and lifecycle are streamed
+
+
+async def test_sse_get_with_query_and_error_event() -> None:
+    """GET /analyze/stream takes the input as a query; a failed run ends with an error event."""
+    harness = ScriptedHarness({"analyzer": HarnessError("down")})
+    async with serving(harness=harness) as client:
+        response = await client.get("/analyze/stream", params={"input": "q"}, headers=AUTH)
+    events = parse_sse(response.text)
+    assert events[-1][0] == "error" and events[-1][1]["status"] == 502
+    assert "agent:failed" in [name for name, _ in events]
+
+
+async def test_sse_client_disconnect_cancels_run() -> None:
+    """A client leaving mid-stream cancels its run (the run belongs to the request)."""
+    metrics_seen: list[dict[str, Any]] = []
+    harness = ScriptedHarness({"analyzer": echo}, delay=30.0)
+    async with serving(harness=harness) as client:
+        # a raw connection, closed as soon as the run has started
+        host, port = str(client.base_url).removeprefix("http://").rstrip("/").split(":")
+        body = b'{"input": "x"}'
+        request = (
+            f"POST /analyze/stream HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {KEY}"
+            f"\r\ncontent-length: {len(body)}\r\n\r\n"
+        ).encode()
+        async with await trio.open_tcp_stream(host, int(port)) as stream:
+            await stream.send_all(request + body)
+            received = b""
+            while b"event: agent:activated" not in received:
+                received += await stream.receive_some(65536)
+        with trio.fail_after(5):
+            while not metrics_seen or metrics_seen[-1]["runs_running"]:
+                await trio.sleep(0.02)
+                snapshot = await client.get("/metrics", headers=AUTH)
+                metrics_seen.append(snapshot.json())
+    assert metrics_seen[-1]["runs_by_status"] == {"cancelled": 1}
+
+
+async def test_concurrent_requests_are_isolated() -> None:
+    """Parallel requests each get their own run and result; streams carry only their run."""
+
+    async def slow_echo(request: HarnessRequest) -> str:
+        await trio.sleep(0.01 * (len(request.prompt) % 7))
+        return echo(request)
+
+    harness = ScriptedHarness({"analyzer": slow_echo}, chunk_size=3)
+    results: dict[str, dict[str, Any]] = {}
+    streams: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    async with serving(harness=harness, burst=100) as client:
+
+        async def post(text: str) -> None:
+            response = await client.post("/analyze", json={"input": text}, headers=AUTH)
+            results[text] = response.json()
+
+        async def stream(text: str) -> None:
+            async with client.stream(
+                "POST", "/analyze/stream", json={"input": text}, headers=AUTH
+            ) as response:
+                streams[text] = parse_sse("".join([c async for c in response.aiter_text()]))
+
+        async with trio.open_nursery() as nursery:
+            for i in range(12):
+                nursery.start_soon(post, f"request {i} " + "x" * i)
+            for i in range(4):
+                nursery.start_soon(stream, f"stream {i} " + "y" * i)
+    assert all(body["result"] == f"analysis of [{text}]" for text, body in results.items())
+    assert len({body["run_id"] for body in results.values()}) == 12
+    for text, events in streams.items():
+        run_ids = {data["run_id"] for name, data in events if name != "result"}
+        assert len(run_ids) == 1
+        deltas = "".join(d["payload"]["content"] for n, d in events if n == "text:delta")
+        assert deltas == f"analysis of [{text}]"
+
+
+async def test_health_metrics_and_routing() -> None:
+    """/healthz is open; /metrics needs a key and totals runs; unknown routes 404, 405."""
+    async with serving() as client:
+        health = await client.get("/healthz")
+        await client.post("/analyze", json={"input": "x"}, headers=AUTH)
+        closed = await client.get("/metrics")
+        metrics = await client.get("/metrics", headers=AUTH)
+        missing = await client.get("/nope")
+        wrong = await client.get("/analyze", headers=AUTH)
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert closed.status_code == 401
+    assert metrics.json()["runs_by_status"] == {"terminated": 1}
+    assert missing.status_code == 404
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+
+
+async def test_request_log_is_structured_and_never_holds_the_key() -> None:
+    """Each request logs one event with status, duration, key id and run id, never the key."""
+    with structlog.testing.capture_logs() as logs:
+        async with serving() as client:
+            await client.post("/analyze", json={"input": "x"}, headers=AUTH)
+            await client.post("/analyze", json={"input": "x"})
+    finished = [e for e in logs if e["event"] == "request_finished"]
+    assert [e["status"] for e in finished] == [200, 401]
+    ok = finished[0]
+    assert ok["method"] == "POST" and ok["path"] == "/analyze" and ok["duration_ms"] > 0
+    assert ok["key_id"].startswith("key_") and ok["run_id"].startswith("run_")
+    assert KEY not in repr(logs)
+
+
+def test_app_refuses_to_start_without_keys() -> None:
+    """With no API keys configured the app refuses to start instead of serving openly."""
+    with pytest.raises(ValueError, match="no API keys"):
+        service.create_app(settings=service.Settings(keys=()), harness=ScriptedHarness())
+
+
+# -- graceful shutdown in a real process ---------------------------------------------------
+
+
+class Server:
+    """The service as a subprocess; reads its JSON log lines from stderr."""
+
+    def __init__(self, process: trio.Process) -> None:
+        self.process = process
+        self.events: list[dict[str, Any]] = []
+        self._buffer = b""
+
+    async def wait_for(self, event: str) -> dict[str, Any]:
+        assert self.process.stderr is not None
+        while True:
+            for entry in self.events:
+                if entry.get("event") == event:
+                    return entry
+            chunk = await self.process.stderr.receive_some(65536)
+            if not chunk:
+                raise AssertionError(f"server exited before {event!r}: {self.events}")
+            self._buffer += chunk
+            *lines, self._buffer = self._buffer.split(b"\n")
+            self.events.extend(json.loads(line) for line in lines if line.strip())
+
+
+@asynccontextmanager
+async def server_process(*args: str) -> AsyncIterator[tuple[Server, str]]:
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"},
+        "PYTHONPATH": str(ROOT),
+        "SERVICE_API_KEYS": KEY,
+        "LOG_LEVEL": "debug",
+    }
+    command = [sys.executable, str(SERVICE_DIR / "analyzer_service.py"), "--port", "0", *args]
+    async with trio.open_nursery() as nursery:
+        process = await nursery.start(
+            partial(trio.run_process, command, stderr=subprocess.PIPE, env=env, check=False)
+        )
+        server = Server(process)
+        try:
+            with trio.fail_after(20):
+                listening = await server.wait_for("service_listening")
+            yield server, listening["urls"][0]
+        finally:
+            if process.returncode is None:
+                process.kill()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+async def test_sigterm_lets_in_flight_request_finish() -> None:
+    """SIGTERM during a request: the request still gets its 200, then the process exits 0."""
+    async with server_process("--scripted-delay", "1.0", "--graceful-timeout", "10") as (
+        server,
+        url,
+    ):
+        responses: list[Any] = []
+
+        async def request() -> None:
+            async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+                responses.append(await client.post("/analyze", json={"input": "x"}, headers=AUTH))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(request)
+            with trio.fail_after(20):
+                await server.wait_for("run_started")
+                server.process.send_signal(signal.SIGTERM)
+                shutdown = await server.wait_for("shutdown_requested")
+        assert shutdown["in_flight"] == 1 and shutdown["signal"] == "SIGTERM"
+        assert responses[0].status_code == 200
+        with trio.fail_after(10):
+            await server.wait_for("service_stopped")
+            assert await server.process.wait() == 0
+        with pytest.raises(httpx.ConnectError):
+            async with httpx.AsyncClient(base_url=url) as client:
+                await client.get("/healthz")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+async def test_sigterm_cuts_requests_after_the_grace_period() -> None:
+    """A request longer than the grace period is cut; the process still exits 0, in time."""
+    async with server_process("--scripted-delay", "60", "--graceful-timeout", "0.5") as (
+        server,
+        url,
+    ):
+        outcome: list[BaseException] = []
+
+        async def request() -> None:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+                try:
+                    await client.post("/analyze", json={"input": "x"}, headers=AUTH)
+                except httpx.HTTPError as exc:
+                    outcome.append(exc)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(request)
+            with trio.fail_after(20):
+                await server.wait_for("run_started")
+            start = trio.current_time()
+            server.process.send_signal(signal.SIGTERM)
+            with trio.fail_after(10):
+                assert await server.process.wait() == 0
+            assert trio.current_time() - start < 5
+        assert outcome and isinstance(outcome[0], httpx.RemoteProtocolError)
