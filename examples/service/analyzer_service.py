@@ -40,7 +40,6 @@ import math
 import os
 import secrets
 import signal
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from functools import partial
@@ -652,21 +651,14 @@ async def serve(
             graceful_timeout=graceful_timeout,
         )
 
-    await hypercorn.trio.serve(
-        app, config, shutdown_trigger=shutdown, task_status=_LogStarted(task_status)
-    )
-    log.info("service_stopped", in_flight=app.in_flight)
-
-
-class _LogStarted:
-    """Logs the bound URLs when hypercorn reports them, then passes them on."""
-
-    def __init__(self, task_status: trio.TaskStatus[list[str]]) -> None:
-        self._task_status = task_status
-
-    def started(self, binds: list[str]) -> None:
+    async with trio.open_nursery() as nursery:
+        asgi_app: Any = app  # hypercorn types scopes as TypedDicts; ours are plain mappings
+        binds = await nursery.start(
+            partial(hypercorn.trio.serve, asgi_app, config, shutdown_trigger=shutdown)
+        )
         log.info("service_listening", urls=binds)
-        self._task_status.started(binds)
+        task_status.started(binds)
+    log.info("service_stopped", in_flight=app.in_flight)
 
 
 async def self_test() -> None:
@@ -754,4 +746,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

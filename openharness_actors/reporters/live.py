@@ -118,6 +118,8 @@ class LiveReporter:
                 if not row.running and row.status == "running":
                     row.status = "cancelled"
             return
+        if signal.agent is None:
+            return
         row = self._row(signal.agent)
         if name == "agent:activated":
             self._activations += 1
