@@ -200,29 +200,45 @@ async def test_sse_get_with_query_and_error_event() -> None:
     assert "agent:failed" in [name for name, _ in events]
 
 
-async def test_sse_client_disconnect_cancels_run() -> None:
-    """A client leaving mid-stream cancels its run (the run belongs to the request)."""
-    metrics_seen: list[dict[str, Any]] = []
+async def send_and_leave(client: Any, path: str, until: bytes = b"") -> None:
+    """A raw request on its own connection, closed once the run has started and the response
+    holds ``until``: a client that goes away."""
+    host, port = str(client.base_url).removeprefix("http://").rstrip("/").split(":")
+    body = b'{"input": "x"}'
+    request = (
+        f"POST {path} HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {KEY}"
+        f"\r\ncontent-length: {len(body)}\r\n\r\n"
+    ).encode()
+    async with await trio.open_tcp_stream(host, int(port)) as stream:
+        await stream.send_all(request + body)
+        received = b""
+        while until not in received:
+            received += await stream.receive_some(65536)
+        await wait_metrics(client, lambda m: m["runs_running"] == 1)
+
+
+async def wait_metrics(client: Any, condition: Any) -> dict[str, Any]:
+    with trio.fail_after(5):
+        while True:
+            metrics: dict[str, Any] = (await client.get("/metrics", headers=AUTH)).json()
+            if condition(metrics):
+                return metrics
+            await trio.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("path", "until"), [("/analyze", b""), ("/analyze/stream", b"event: agent:activated")]
+)
+async def test_client_disconnect_cancels_its_run(path: str, until: bytes) -> None:
+    """A client leaving mid-run cancels its run (the run belongs to the request)."""
     harness = ScriptedHarness({"analyzer": echo}, delay=30.0)
-    async with serving(harness=harness) as client:
-        # a raw connection, closed as soon as the run has started
-        host, port = str(client.base_url).removeprefix("http://").rstrip("/").split(":")
-        body = b'{"input": "x"}'
-        request = (
-            f"POST /analyze/stream HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {KEY}"
-            f"\r\ncontent-length: {len(body)}\r\n\r\n"
-        ).encode()
-        async with await trio.open_tcp_stream(host, int(port)) as stream:
-            await stream.send_all(request + body)
-            received = b""
-            while b"event: agent:activated" not in received:
-                received += await stream.receive_some(65536)
-        with trio.fail_after(5):
-            while not metrics_seen or metrics_seen[-1]["runs_running"]:
-                await trio.sleep(0.02)
-                snapshot = await client.get("/metrics", headers=AUTH)
-                metrics_seen.append(snapshot.json())
-    assert metrics_seen[-1]["runs_by_status"] == {"cancelled": 1}
+    with structlog.testing.capture_logs() as logs:
+        async with serving(harness=harness) as client:
+            await send_and_leave(client, path, until)
+            metrics = await wait_metrics(client, lambda m: m["runs_running"] == 0)
+    assert metrics["runs_by_status"] == {"cancelled": 1}
+    finished = [e for e in logs if e["event"] == "request_finished" and e["path"] == path]
+    assert finished[0]["status"] == (499 if path == "/analyze" else 200)
 
 
 async def test_concurrent_requests_are_isolated() -> None:

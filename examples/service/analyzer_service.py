@@ -43,7 +43,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import attrs
@@ -67,6 +67,7 @@ from openharness_actors import (
     open_engine,
 )
 
+T = TypeVar("T")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -433,7 +434,7 @@ class AnalyzerService:
             )
         text = await self._read_input(request)
         if request.path == "/analyze":
-            await self._analyze(text, response, context)
+            await self._analyze(text, request, response, context)
         else:
             await self._stream(text, request, response, context)
 
@@ -479,15 +480,24 @@ class AnalyzerService:
             "reporters": self._reporters,
         }
 
-    async def _analyze(self, text: str, response: Response, context: dict[str, Any]) -> None:
-        try:
-            result = await workflow.run_reactive(**self._run_options(text))
-        except OpenHarnessError as exc:
-            context["run_id"] = getattr(exc.partial, "run_id", None)
-            context["error"] = repr(exc)
-            raise map_run_error(exc, self.settings.timeout) from exc
-        context["run_id"] = result.run_id
-        await response.json(200, result_body(result, response.request_id))
+    async def _analyze(
+        self, text: str, request: Request, response: Response, context: dict[str, Any]
+    ) -> None:
+        async def run() -> WorkflowResult[State] | OpenHarnessError:
+            try:
+                return await workflow.run_reactive(**self._run_options(text))
+            except OpenHarnessError as exc:
+                return exc
+
+        outcome = await until_disconnected(request, run)
+        if outcome is None:
+            return
+        if isinstance(outcome, OpenHarnessError):
+            context["run_id"] = getattr(outcome.partial, "run_id", None)
+            context["error"] = repr(outcome)
+            raise map_run_error(outcome, self.settings.timeout) from outcome
+        context["run_id"] = outcome.run_id
+        await response.json(200, result_body(outcome, response.request_id))
 
     async def _stream(
         self, text: str, request: Request, response: Response, context: dict[str, Any]
@@ -497,15 +507,8 @@ class AnalyzerService:
             "text/event-stream",
             [("cache-control", "no-cache"), ("x-accel-buffering", "no")],
         )
-        # A client that goes away cancels its run: the run belongs to the request. Only the
-        # run is in the scope the watcher cancels, never the final send: cancelling a send
-        # midway would leave the server's connection half closed.
-        with trio.CancelScope() as run_scope:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(_cancel_on_disconnect, request, run_scope)
-                final = await self._stream_run(text, response, context)
-                nursery.cancel_scope.cancel()
-        if not run_scope.cancelled_caught:
+        final = await until_disconnected(request, lambda: self._stream_run(text, response, context))
+        if final is not None:
             await response.chunk(final, more=False)
 
     async def _stream_run(self, text: str, response: Response, context: dict[str, Any]) -> bytes:
@@ -571,6 +574,23 @@ def signal_data(signal: Signal) -> dict[str, Any]:
         "agent": signal.agent,
         "payload": signal.payload,
     }
+
+
+async def until_disconnected(request: Request, fn: Callable[[], Awaitable[T]]) -> T | None:
+    """``await fn()``, cancelled if the client goes away first (then ``None``): a run belongs
+    to its request, and nobody pays for an answer nobody will read.
+
+    ``fn`` must not raise (errors would come out wrapped in an exception group). Responses
+    are sent after this returns, outside the cancelled scope: cancelling a send midway would
+    leave the server's side of the connection half closed.
+    """
+    result: T | None = None
+    with trio.CancelScope() as scope:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_cancel_on_disconnect, request, scope)
+            result = await fn()
+            nursery.cancel_scope.cancel()
+    return None if scope.cancelled_caught else result
 
 
 async def _cancel_on_disconnect(request: Request, scope: trio.CancelScope) -> None:
