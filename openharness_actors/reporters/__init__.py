@@ -13,9 +13,11 @@ Always available: :class:`ConsoleReporter`, :class:`LiveReporter`, :class:`LogRe
 from .console import ConsoleReporter as ConsoleReporter
 from .live import LiveReporter as LiveReporter
 from .log import LogReporter as LogReporter
-from .metrics import AgentFigures as AgentFigures
-from .metrics import MetricsReporter as MetricsReporter
-from .metrics import MetricsSnapshot as MetricsSnapshot
+from .metrics import (
+    AgentFigures as AgentFigures,
+    MetricsReporter as MetricsReporter,
+    MetricsSnapshot as MetricsSnapshot,
+)
 
 __all__ = [
     "AgentFigures",

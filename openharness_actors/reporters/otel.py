@@ -24,8 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 try:
-    from opentelemetry import context as otel_context
-    from opentelemetry import trace
+    from opentelemetry import context as otel_context, trace
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "OpenTelemetryReporter needs opentelemetry-api: pip install 'openharness-actors[otel]'"
