@@ -11,6 +11,7 @@ from ._batch import (
     BatchResult as BatchResult,
     CaseResult as CaseResult,
     ProgressPrinter as ProgressPrinter,
+    WorkerIncident as WorkerIncident,
     run_batch as run_batch,
 )
 from ._engine import (
@@ -110,6 +111,7 @@ __all__ = [
     "TemplateError",
     "Usage",
     "UserCodeError",
+    "WorkerIncident",
     "Workflow",
     "WorkflowCancelledError",
     "WorkflowDefinitionError",
