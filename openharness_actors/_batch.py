@@ -10,7 +10,7 @@ lazily), an async iterable, or the path of a JSONL file.
 The pieces every executor shares live here: :class:`BatchBook` (the driver's account of the
 batch: resume, results file, counters, progress), :func:`pending_cases` (the inputs still to
 run) and :func:`run_case` (one isolated case). This module runs cases in the calling trio
-run.
+run; ``ray=`` hands them to :mod:`openharness_actors.distributed.ray` instead.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import os
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import trio
@@ -40,7 +40,12 @@ from ._batch_results import (
 from ._errors import OpenHarnessError, StoreError, WorkflowDefinitionError
 from ._json import converter, to_jsonable
 from ._result import WorkflowResult
+from ._state import StateModel
 from ._workflow import Workflow
+from .harness.limits import CallLimits, LocalCallLimiter, using_call_limiter
+
+if TYPE_CHECKING:
+    from .distributed import RayOptions
 
 __all__ = [
     "BatchBook",
@@ -69,6 +74,8 @@ async def run_batch(
     results_path: str | os.PathLike[str] | None = None,
     retry_failed: bool = False,
     progress: ProgressCallback | bool = False,
+    limits: CallLimits | None = None,
+    ray: RayOptions | str | bool | None = None,
     **run_options: Any,
 ) -> BatchResult:
     """Run ``workflow`` once per input, ``concurrency`` at a time; see the module docstring.
@@ -79,6 +86,15 @@ async def run_batch(
     ``run_options`` are those of :meth:`Workflow.run_reactive` (agents, harness, end_when,
     timeout…). ``retry_failed`` runs again, on resume, the cases that failed before.
     ``progress`` is a callback, or ``True`` for a :class:`ProgressPrinter` on stderr.
+    ``limits`` caps the harness calls of the whole batch (concurrency, requests and tokens
+    per minute) for every harness that consults a :class:`CallLimiter`.
+
+    ``ray`` runs the cases on a Ray cluster instead of in this process (extra ``[ray]``):
+    ``True`` for a local cluster (or the one this process is already connected to), an
+    address (``"auto"``, ``"ray://head:10001"``), or :class:`RayOptions`. Results, progress
+    and the results file are the same; ``concurrency`` still bounds the cases in flight, now
+    across the cluster, and ``limits`` hold cluster-wide.
+
     Raises :class:`WorkflowDefinitionError` when the first case this call runs finds the
     workflow invalid (the batch stops: that is not a per-case failure; later cases whose own
     input is invalid are recorded as failures), and :class:`StoreError` for an unreadable
@@ -91,9 +107,17 @@ async def run_batch(
         results_path, retry_failed=retry_failed, progress=progress, total=known_total(inputs)
     )
     cases = pending_cases(inputs, case_id or default_case_id, book)
+    incidents: Sequence[WorkerIncident] = ()
     try:
-        incidents = ()
-        await _run_locally(workflow, cases, book, make_state, run_options, concurrency)
+        if ray is not None and ray is not False:
+            from .distributed import RayOptions, run_cases_on_ray
+
+            options = RayOptions.from_argument(ray)
+            incidents = await run_cases_on_ray(
+                workflow, cases, book, make_state, run_options, concurrency, limits, options
+            )
+        else:
+            await _run_locally(workflow, cases, book, make_state, run_options, concurrency, limits)
     finally:
         await book.aclose()
     return book.result(incidents)
@@ -106,6 +130,7 @@ async def _run_locally(
     make_state: Callable[[Any], Any],
     run_options: Mapping[str, Any],
     concurrency: int,
+    limits: CallLimits | None,
 ) -> None:
     limiter = trio.CapacityLimiter(concurrency)
     definition_error: list[BaseException] = []
@@ -125,13 +150,15 @@ async def _run_locally(
             limiter.release_on_behalf_of(index)
             book.report()
 
-    async with trio.open_nursery() as nursery, aclosing(cases) as items:
-        async for index, item, cid in items:
-            await limiter.acquire_on_behalf_of(index)
-            if not probe:
-                probe.append(index)
-            book.running += 1
-            nursery.start_soon(one, index, item, cid)
+    call_limiter = LocalCallLimiter(limits) if limits is not None else None
+    with using_call_limiter(call_limiter):
+        async with trio.open_nursery() as nursery, aclosing(cases) as items:
+            async for index, item, cid in items:
+                await limiter.acquire_on_behalf_of(index)
+                if not probe:
+                    probe.append(index)
+                book.running += 1
+                nursery.start_soon(one, index, item, cid)
     if definition_error:
         raise definition_error[0]
 
@@ -308,14 +335,18 @@ async def run_case(
 
 def default_state(workflow: Workflow[Any]) -> Callable[[Any], Any]:
     """The default ``state=``: the input itself, or structured into the state type."""
-    model = workflow.state_model
+    return _DefaultState(workflow.state_model)
 
-    def build(item: Any) -> Any:
-        if model.kind == "mapping" or isinstance(item, model.state_type):
+
+@attrs.frozen
+class _DefaultState:
+    # a class, not a closure, so that it pickles by reference for distributed batches
+    model: StateModel
+
+    def __call__(self, item: Any) -> Any:
+        if self.model.kind == "mapping" or isinstance(item, self.model.state_type):
             return item
-        return converter.structure(item, model.state_type)
-
-    return build
+        return converter.structure(item, self.model.state_type)
 
 
 def default_case_id(item: Any, index: int) -> str:
