@@ -32,23 +32,6 @@ ray = pytest.importorskip("ray")
 
 pytestmark = pytest.mark.timeout(90)
 
-WORKER_KEY = "worker-side-key-0123456789"
-
-
-@pytest.fixture(scope="session")
-def ray_cluster() -> Any:
-    """One local Ray cluster with 2 CPUs for the whole session; test modules importable on
-    the workers, and a key in the workers' environment only."""
-    tests = str(Path(__file__).resolve().parent)
-    # the cluster's processes inherit this environment (a runtime_env would be slower)
-    extra = {"PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {**extra, "OPENHARNESS_TEST_API_KEY": WORKER_KEY}.items():
-            patch.setenv(name, value)
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
 
 @attrs.frozen
 class Case:
