@@ -46,6 +46,17 @@ from .harness import (
     HarnessResult as HarnessResult,
     ScriptedHarness as ScriptedHarness,
 )
+from .recording import (
+    JsonlSignalStore as JsonlSignalStore,
+    MemorySignalStore as MemorySignalStore,
+    Player as Player,
+    PlayerSnapshot as PlayerSnapshot,
+    Recording as Recording,
+    RecordingData as RecordingData,
+    RecordingInfo as RecordingInfo,
+    SignalStore as SignalStore,
+    SqliteSignalStore as SqliteSignalStore,
+)
 
 __version__ = "0.1.0"
 
@@ -63,11 +74,18 @@ __all__ = [
     "HarnessError",
     "HarnessRequest",
     "HarnessResult",
+    "JsonlSignalStore",
     "LogCursor",
+    "MemorySignalStore",
     "Metrics",
     "OpenHarnessError",
     "OutputParseError",
     "Pattern",
+    "Player",
+    "PlayerSnapshot",
+    "Recording",
+    "RecordingData",
+    "RecordingInfo",
     "ReplayDivergenceError",
     "Reporter",
     "RestartIntensityError",
@@ -76,6 +94,8 @@ __all__ = [
     "ScriptedHarness",
     "Signal",
     "SignalSource",
+    "SignalStore",
+    "SqliteSignalStore",
     "StoreError",
     "TemplateError",
     "Usage",
