@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
+from ._ambient import ambient_observers
 from ._errors import TemplateError, WorkflowDefinitionError
 from ._pattern import Pattern, PatternLike, compile_pattern
 from ._policy import RetryPolicy
@@ -340,7 +341,7 @@ class Workflow(Generic[S]):
             run_id=run_id,
             mailbox_size=mailbox_size,
             inbox_size=inbox_size,
-            observers=tuple(observers),
+            observers=(*observers, *ambient_observers()),
             extensions=tuple(extensions),
         )
         return RunCore(model, options)
