@@ -112,7 +112,8 @@ class SqliteSignalStore:
                 return fn(db, *args)
         except StoreError:
             raise
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError, OverflowError) as exc:
+            # ValueError: text that is not UTF-8 in a damaged file (UnicodeDecodeError).
             raise StoreError(
                 f"SQLite store {str(self.path)!r} failed: {exc}", location=str(self.path)
             ) from exc
