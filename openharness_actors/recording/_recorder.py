@@ -114,9 +114,6 @@ class Recorder:
             self._state = dict(state) if isinstance(state, dict) else None
         elif self._state is not None and name.startswith("state:") and name.endswith(":changed"):
             self._state[signal.payload.get("key", name[6:-8])] = signal.payload.get("new_value")
-        else:
-            self._since_checkpoint += 1
-            return
         self._since_checkpoint += 1
         if self._since_checkpoint >= self._checkpoint_every and self._state is not None:
             self._checkpoints.append((signal.seq, dict(self._state)))
