@@ -162,7 +162,22 @@ class SqliteSignalStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        db.execute("PRAGMA journal_mode = WAL")
+        self._ensure_wal(db)
+
+    def _ensure_wal(self, db: sqlite3.Connection) -> None:
+        """Switch the file to WAL (persistent) unless it is already. The switch needs the file
+        to itself, so it is retried while other connections are busy, up to busy_timeout."""
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+                if str(mode).lower() != "wal":
+                    db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.005)
 
     @staticmethod
     @contextmanager
