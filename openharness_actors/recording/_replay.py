@@ -158,9 +158,10 @@ class ReplaySession:
 
     With ``collect=False`` the first divergence raises :class:`ReplayDivergenceError`. With
     ``collect=True`` a divergent ask is answered by the closest recorded ask of the same agent
-    (its next unused answer, else its last; without using it up) and :meth:`check` raises one error listing every
-    divergence when the run ends; an ask with no recorded ask of its agent still raises at
-    once (with every divergence so far), since nothing sensible can answer it.
+    (its next unused answer, else its last; without using it up), and the run ends with one
+    error listing every divergence (raised by :class:`ReplayExtension` at quiescence, or by
+    :meth:`check`); an ask with no recorded ask of its agent still raises at once (with every
+    divergence so far), since nothing sensible can answer it.
     """
 
     def __init__(self, index: ReplayIndex, *, collect: bool = False) -> None:
@@ -275,19 +276,30 @@ class ReplayHarness:
 
 
 class ReplayExtension:
-    """Marks a replayed run with the recording it replays (``WorkflowResult.recording_id``)."""
+    """Marks a replayed run with the recording it replays (``WorkflowResult.recording_id``)
+    and, when collecting divergences, fails the run with all of them once it is otherwise
+    over (at quiescence, before the supervisor stops it), so every way of running it —
+    ``run_reactive`` or an engine's handle — raises the collected error."""
 
     def __init__(self, session: ReplaySession) -> None:
         self._session = session
+        self._core: RunCore | None = None
 
     def attach(self, core: RunCore) -> None:
         core.recording_id = self._session.index.recording_id
+        self._core = core
 
     def observe(self, signal: Signal) -> None:
         pass
 
     async def run(self) -> None:
-        pass
+        core = self._core
+        if core is None or not self._session.collect:
+            return
+        await core.work.idle.wait()
+        # No checkpoint from here on: this runs before the supervisor's cancellation can.
+        if self._session.divergences and not core.failed:
+            core.fail(self._session.error(self._session.divergences))
 
     async def finish(self, result: WorkflowResult[Any]) -> None:
         pass

@@ -13,6 +13,7 @@ from openharness_actors import (
     Recording,
     ReplayDivergenceError,
     WorkflowDefinitionError,
+    open_engine,
 )
 from openharness_actors.recording import Divergence
 from openharness_actors.testing import assert_signal
@@ -146,7 +147,7 @@ async def test_collect_reports_every_divergence_at_the_end(scenario: Scenario) -
     assert "1. agent '" in str(error)
     assert "2. agent '" in str(error)
     assert error.partial is not None
-    assert error.partial.status == "completed"
+    assert error.partial.status == "failed"
     assert error.partial.state.verdict is not None
 
 
@@ -172,3 +173,20 @@ def test_recording_option_is_validated() -> None:
     assert any("batch_size" in p for p in problems)
     with pytest.raises(WorkflowDefinitionError, match="needs a recording_id or a name"):
         Recording(mode="replay")
+
+
+async def test_collect_fails_engine_runs_too(scenario: Scenario) -> None:
+    """An engine run in collect mode ends failed with the collected divergences, like
+    run_reactive."""
+    store = await recorded_store(scenario)
+    agents = dict(scenario.agents)
+    agents["alpha"] = researcher(scenario, "alpha", "Research {{ state.topic }} from the ALPHA angle")
+    recording = Recording(mode="replay", store=store, name="research", collect_divergences=True)
+    async with open_engine() as engine:
+        handle = await engine.start(scenario.workflow, **scenario.options(agents=agents, recording=recording))
+        with pytest.raises(ReplayDivergenceError) as caught:
+            await handle.result()
+    assert [d.agent for d in caught.value.divergences] == ["alpha"]
+    assert caught.value.partial is not None
+    assert caught.value.partial.status == "failed"
+    assert caught.value.partial.state.verdict is not None
