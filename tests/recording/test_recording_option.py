@@ -154,3 +154,18 @@ async def test_engine_runs_resolve_the_recording() -> None:
         second = await replayed.result()
     assert second.recording_id == first.recording_id
     assert second.state == first.state
+
+
+async def test_record_mode_still_preflights_the_real_harness() -> None:
+    """Recording wraps the harness but still runs its preflight, so a missing key fails the
+    run before anything starts."""
+
+    class NoKey(ScriptedHarness):
+        def preflight(self) -> None:
+            raise WorkflowDefinitionError("ANTHROPIC_API_KEY is not set")
+
+    wf, options = simple()
+    store = MemorySignalStore()
+    with pytest.raises(WorkflowDefinitionError, match="ANTHROPIC_API_KEY"):
+        await wf.run_reactive(**options, harness=NoKey({"a": "x"}), recording=Recording(store=store))
+    assert await store.list() == []
