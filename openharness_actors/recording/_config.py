@@ -16,13 +16,14 @@ Without a ``store``, recordings go to the embedded default, :func:`default_store
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .._errors import StoreError, WorkflowDefinitionError
-from ._store import SignalStore, check_recording_id
+from ._sqlite import SqliteSignalStore
+from ._store import SignalStore, as_tags, check_recording_id
 
 if TYPE_CHECKING:
     from ._plan import RecordingPlan
@@ -39,15 +40,7 @@ DEFAULT_STORE_PATH = ".openharness/recordings.db"
 def default_store() -> SignalStore:
     """The embedded default store: a :class:`SqliteSignalStore` at ``$OPENHARNESS_RECORDINGS``
     or, without it, ``.openharness/recordings.db`` under the current directory."""
-    from ._sqlite import SqliteSignalStore
-
     return SqliteSignalStore(os.environ.get("OPENHARNESS_RECORDINGS") or DEFAULT_STORE_PATH)
-
-
-def _tags(value: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(dict.fromkeys(value))
 
 
 @attrs.frozen
@@ -67,7 +60,7 @@ class Recording:
     store: SignalStore | None = None
     recording_id: str | None = None
     name: str | None = None
-    tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=as_tags)
     metadata: Mapping[str, Any] = attrs.field(factory=dict)
     collect_divergences: bool = False
     batch_size: int = 256

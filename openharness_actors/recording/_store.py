@@ -36,6 +36,7 @@ __all__ = [
     "RecordingData",
     "RecordingInfo",
     "SignalStore",
+    "as_tags",
     "check_paging",
     "check_range",
     "check_recording_id",
@@ -69,7 +70,8 @@ def check_recording_id(recording_id: object) -> str:
     return recording_id
 
 
-def _tags(value: Iterable[str]) -> tuple[str, ...]:
+def as_tags(value: Iterable[str]) -> tuple[str, ...]:
+    """Tags as a tuple without duplicates (a lone string is one tag)."""
     if isinstance(value, str):
         return (value,)
     return tuple(dict.fromkeys(value))
@@ -88,7 +90,7 @@ class RecordingInfo:
 
     id: str
     name: str | None = None
-    tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=as_tags)
     run_id: str | None = None
     status: str = OPEN
     created_at: float = 0.0
@@ -281,7 +283,7 @@ def select_infos(
 ) -> list[RecordingInfo]:
     """``list`` over in-memory infos: filter, order newest first, page."""
     check_paging(limit, offset)
-    wanted = set(_tags(tags))
+    wanted = set(as_tags(tags))
     found = [
         info
         for info in infos

@@ -64,7 +64,7 @@ def test_recording_exports() -> None:
 def test_root_reexports_recording_names() -> None:
     """The package root re-exports the recording names users need, its __all__ sorted."""
     exported = openharness_actors.__all__
-    assert ROOT_NAMES <= set(exported)
+    assert set(exported) >= ROOT_NAMES
     assert exported == sorted(exported)
     for name in ROOT_NAMES:
         assert getattr(openharness_actors, name) is getattr(openharness_actors.recording, name)
@@ -73,7 +73,7 @@ def test_root_reexports_recording_names() -> None:
 def test_testing_exports() -> None:
     """openharness_actors.testing exports the capture and assertion helpers, sorted."""
     exported = openharness_actors.testing.__all__
-    assert TESTING_NAMES <= set(exported)
+    assert set(exported) >= TESTING_NAMES
     assert exported == sorted(exported)
     for name in exported:
         assert callable(getattr(openharness_actors.testing, name))
