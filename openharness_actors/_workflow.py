@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
+from ._ambient import ambient_observers
 from ._errors import TemplateError, WorkflowDefinitionError
 from ._extension import RunExtension
 from ._json import to_jsonable
@@ -30,6 +31,7 @@ from ._state import StateModel
 from ._supervision import ON_ERROR_CHOICES, RestartPolicy
 from ._template import Template
 from .harness.protocol import Harness
+from .recording._plan import RecordingOption, plan_recording, resolve_recording
 
 __all__ = ["Workflow", "create_workflow"]
 
@@ -248,12 +250,16 @@ class Workflow(Generic[S]):
         inbox_size: int = 256,
         observers: Sequence[Callable[[Signal], None]] = (),
         extensions: Sequence[RunExtension] = (),
+        recording: RecordingOption = None,
     ) -> RunCore:
         """Validate a run's definition and build it, without starting it.
 
+        ``recording`` is the :meth:`run_reactive` option; modes that look a recording up
+        (``replay``, ``auto``) must be given already resolved (``await recording.resolve()``).
         Raises :class:`WorkflowDefinitionError` listing every problem. Used by
         :meth:`run_reactive` and by engines; most users never call it.
         """
+        plan = plan_recording(recording)
         problems: list[str] = []
         if not isinstance(agents, Mapping) or not agents:
             raise WorkflowDefinitionError("agents must be a non-empty mapping of name -> agent")
@@ -291,6 +297,8 @@ class Workflow(Generic[S]):
                     )
                 agent_problems.extend(self._template_problems(spec, keys))
             chosen = spec.harness or harness
+            if plan is not None:
+                chosen = plan.harness_for(name, chosen, spec.needs_harness)
             harnesses[name] = chosen
             if spec.needs_harness and chosen is None:
                 missing_harness.append(name)
@@ -338,6 +346,9 @@ class Workflow(Generic[S]):
                 problems.append(f"reporter {reporter!r} has no on_signal(signal) method")
         if problems:
             raise _definition_error("run", problems, first_bad_agent)
+        if plan is not None:
+            plan.claim()
+            extensions = (*extensions, *plan.extensions())
 
         preflighted: set[int] = set()
         for chosen in harnesses.values():
@@ -360,7 +371,7 @@ class Workflow(Generic[S]):
             run_id=run_id,
             mailbox_size=mailbox_size,
             inbox_size=inbox_size,
-            observers=tuple(observers),
+            observers=(*observers, *ambient_observers()),
             extensions=tuple(extensions),
         )
         return RunCore(model, options)
@@ -402,6 +413,7 @@ class Workflow(Generic[S]):
         restart: RestartPolicy | None = None,
         mailbox_size: int = 64,
         inbox_size: int = 256,
+        recording: RecordingOption = None,
     ) -> WorkflowResult[S]:
         """Run the workflow once, in the calling task, and return its result.
 
@@ -414,13 +426,19 @@ class Workflow(Generic[S]):
         ``restart`` makes the run a supervisor that restarts crashed agents
         (:class:`RestartPolicy`) instead of failing.
         ``max_activations`` guards against signal loops. ``mailbox_size``/``inbox_size``
-        bound agent mailboxes and the broker inbox.
+        bound agent mailboxes and the broker inbox. ``recording`` records the run into a
+        store or replays a recording instead of calling harnesses: a
+        :class:`~openharness_actors.Recording`, a mode string (``"live"``, ``"record"``,
+        ``"replay"``, ``"auto"``) with the default store, or ``None`` (live); the result's
+        ``recording_id`` names the recording written or replayed.
 
         Raises :class:`WorkflowDefinitionError` before anything runs;
         :class:`WorkflowTimeoutError`, :class:`HarnessError`, :class:`UserCodeError`,
-        :class:`ActivationLimitError` with ``partial`` when the run fails. Host cancellation
-        propagates after ``workflow:end`` is written.
+        :class:`ActivationLimitError`, :class:`ReplayDivergenceError` with ``partial`` when the
+        run fails; :class:`StoreError` before anything runs when a recording to replay is
+        missing. Host cancellation propagates after ``workflow:end`` is written.
         """
+        plan = await resolve_recording(recording)
         core = self.prepare(
             agents=agents,
             state=state,
@@ -435,8 +453,9 @@ class Workflow(Generic[S]):
             restart=restart,
             mailbox_size=mailbox_size,
             inbox_size=inbox_size,
+            recording=plan,
         )
-        result: WorkflowResult[S] = await core.execute()
+        result: WorkflowResult[S] = await (plan.execute(core) if plan else core.execute())
         return result
 
 
