@@ -56,6 +56,7 @@ from .harness import (
     HarnessResult as HarnessResult,
     ScriptedHarness as ScriptedHarness,
 )
+from .journal import Journal as Journal
 from .recording import (
     JsonlSignalStore as JsonlSignalStore,
     MemorySignalStore as MemorySignalStore,
@@ -98,6 +99,7 @@ __all__ = [
     "HarnessError",
     "HarnessRequest",
     "HarnessResult",
+    "Journal",
     "JsonlSignalStore",
     "LiveReporter",
     "LogCursor",
