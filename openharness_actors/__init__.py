@@ -2,7 +2,12 @@
 
 Agents declare the signals that wake them (``activate_on``), the signals they emit and the
 state key they update; the workflow emerges from the signal flow. See ``README.md``.
+
+``AnthropicHarness``/``ClaudeHarness`` are imported on first access, so that importing the
+package does not import the ``anthropic`` SDK until a program uses it.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ._agent import AgentContext as AgentContext, AgentSpec as AgentSpec
 from ._engine import (
@@ -47,6 +52,10 @@ from .harness import (
     ScriptedHarness as ScriptedHarness,
 )
 
+if TYPE_CHECKING:
+    from .harness.anthropic import AnthropicHarness as AnthropicHarness
+    from .harness.anthropic import ClaudeHarness as ClaudeHarness
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -55,6 +64,8 @@ __all__ = [
     "AgentContext",
     "AgentMetrics",
     "AgentSpec",
+    "AnthropicHarness",
+    "ClaudeHarness",
     "Engine",
     "EngineStatistics",
     "FrozenState",
@@ -90,3 +101,11 @@ __all__ = [
     "matches",
     "open_engine",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("AnthropicHarness", "ClaudeHarness"):
+        from .harness import anthropic
+
+        return getattr(anthropic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

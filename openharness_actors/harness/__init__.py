@@ -1,4 +1,10 @@
-"""Harnesses: the seam between agents and models. See :mod:`.protocol`."""
+"""Harnesses: the seam between agents and models. See :mod:`.protocol`.
+
+``AnthropicHarness`` (and its alias ``ClaudeHarness``) is imported on first access, so that
+importing the package does not import the ``anthropic`` SDK until a program uses it.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from .function import FunctionHarness as FunctionHarness
 from .protocol import (
@@ -17,7 +23,13 @@ from .protocol import (
 )
 from .scripted import ScriptedHarness as ScriptedHarness
 
+if TYPE_CHECKING:
+    from .anthropic import AnthropicHarness as AnthropicHarness
+    from .anthropic import ClaudeHarness as ClaudeHarness
+
 __all__ = [
+    "AnthropicHarness",
+    "ClaudeHarness",
     "EventSink",
     "FunctionHarness",
     "Harness",
@@ -33,3 +45,11 @@ __all__ = [
     "ToolCall",
     "ToolResult",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("AnthropicHarness", "ClaudeHarness"):
+        from . import anthropic
+
+        return getattr(anthropic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
