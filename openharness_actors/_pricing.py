@@ -36,7 +36,9 @@ class ModelPrice:
 
     def cost(self, usage: Usage) -> float:
         """Estimated USD cost of one request's ``usage``."""
-        prompt = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
+        prompt = (
+            usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
+        )
         threshold = self.long_prompt_threshold
         if self.long_prompt is not None and threshold is not None and prompt > threshold:
             return self.long_prompt.cost(usage)
@@ -58,7 +60,10 @@ _SONNET_5_5 = ModelPrice(2.0, 10.0, 0.10, 2.50)
 _SONNET_5 = ModelPrice(2.0, 10.0, 0.20, 2.50)
 _SONNET_4 = ModelPrice(3.0, 15.0, 0.30, 3.75)
 _HAIKU_5_5 = ModelPrice(
-    0.10, 0.50, 0.01, 0.125,
+    0.10,
+    0.50,
+    0.01,
+    0.125,
     long_prompt_threshold=100_000,
     long_prompt=ModelPrice(0.50, 2.50, 0.05, 0.625),
 )

@@ -80,5 +80,7 @@ class RateLimiter:
         except RuntimeError:  # outside trio.run: nothing elapsed that we can measure
             return
         if self._updated is not None and now > self._updated:
-            self._available = min(self.per_minute, self._available + (now - self._updated) * self._rate)
+            self._available = min(
+                self.per_minute, self._available + (now - self._updated) * self._rate
+            )
         self._updated = now

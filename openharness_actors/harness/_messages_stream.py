@@ -145,11 +145,17 @@ class TurnAssembler:
                     content.append({"type": "text", "text": text})
             elif block.kind == "thinking":
                 content.append(
-                    {"type": "thinking", "thinking": "".join(block.parts), "signature": block.signature}
+                    {
+                        "type": "thinking",
+                        "thinking": "".join(block.parts),
+                        "signature": block.signature,
+                    }
                 )
             elif block.tool_use is not None:
                 use = block.tool_use
-                content.append({"type": "tool_use", "id": use.id, "name": use.name, "input": use.input})
+                content.append(
+                    {"type": "tool_use", "id": use.id, "name": use.name, "input": use.input}
+                )
             else:
                 content.append(block.raw)
         return content
@@ -178,7 +184,9 @@ def _start(content_block: dict[str, Any]) -> _Block:
         return _Block("text", [content_block.get("text", "")])
     if kind == "thinking":
         return _Block(
-            "thinking", [content_block.get("thinking", "")], signature=content_block.get("signature", "")
+            "thinking",
+            [content_block.get("thinking", "")],
+            signature=content_block.get("signature", ""),
         )
     if kind == "tool_use":
         return _Block("tool_use", id=content_block["id"], name=content_block["name"])
@@ -194,10 +202,14 @@ def _stop(block: _Block) -> list[HarnessEvent]:
         raw = "".join(block.parts)
         try:
             arguments = json.loads(raw) if raw.strip() else {}
-            error = None if isinstance(arguments, dict) else f"tool input is not a JSON object: {raw!r}"
+            error = (
+                None if isinstance(arguments, dict) else f"tool input is not a JSON object: {raw!r}"
+            )
         except ValueError as exc:
             arguments, error = None, f"tool input is not valid JSON ({exc}): {raw!r}"
-        block.tool_use = ToolUse(block.id, block.name, arguments if isinstance(arguments, dict) else {}, error)
+        block.tool_use = ToolUse(
+            block.id, block.name, arguments if isinstance(arguments, dict) else {}, error
+        )
         return [ToolCall(block.id, block.name, block.tool_use.input)]
     return []
 
@@ -207,7 +219,9 @@ def _merge_usage(usage: Usage, data: dict[str, Any]) -> Usage:
     return Usage(
         input_tokens=_count(data, "input_tokens", usage.input_tokens),
         output_tokens=_count(data, "output_tokens", usage.output_tokens),
-        cache_read_input_tokens=_count(data, "cache_read_input_tokens", usage.cache_read_input_tokens),
+        cache_read_input_tokens=_count(
+            data, "cache_read_input_tokens", usage.cache_read_input_tokens
+        ),
         cache_creation_input_tokens=_count(
             data, "cache_creation_input_tokens", usage.cache_creation_input_tokens
         ),

@@ -73,14 +73,20 @@ def _schema(tp: Any, seen: tuple[Any, ...]) -> dict[str, Any]:
     if tp in _SEQUENCES or origin in _SEQUENCES:
         return {"type": "array", "items": _schema(args[0], seen) if args else {}}
     if tp in _SETS or origin in _SETS:
-        return {"type": "array", "items": _schema(args[0], seen) if args else {}, "uniqueItems": True}
+        return {
+            "type": "array",
+            "items": _schema(args[0], seen) if args else {},
+            "uniqueItems": True,
+        }
     if tp is tuple or origin is tuple:
         return _tuple(args, seen)
     if tp in _MAPPINGS or origin in _MAPPINGS:
         if args and args[0] is not str:
             raise TypeError(f"{tp!r}: only mappings with str keys have a JSON form")
         return {"type": "object", "additionalProperties": _schema(args[1], seen) if args else {}}
-    if isinstance(tp, type) and (attrs.has(tp) or dataclasses.is_dataclass(tp) or typing.is_typeddict(tp)):
+    if isinstance(tp, type) and (
+        attrs.has(tp) or dataclasses.is_dataclass(tp) or typing.is_typeddict(tp)
+    ):
         if tp in seen:
             raise TypeError(f"{tp.__qualname__} contains itself; recursive types are not supported")
         return _object(tp, (*seen, tp))

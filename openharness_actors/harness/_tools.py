@@ -2,9 +2,10 @@
 a call from the model runs.
 
 The definition comes from the callable itself: ``__name__`` is the tool name, the docstring's
-text before its first section the description, its ``Args:``/``Parameters`` section (Google, NumPy or
-``:param x:`` style) the parameter descriptions, and the signature with type hints the input
-schema (parameters without a default are required; ``*args``/``**kwargs`` are not offered).
+text before its first section the description, its ``Args:``/``Parameters`` section (Google,
+NumPy or ``:param x:`` style) the parameter descriptions, and the signature with type hints
+the input schema (parameters without a default are required; ``*args``/``**kwargs`` are not
+offered).
 
 A call structures each argument into its annotated type with the shared cattrs converter,
 then calls the function; sync functions run on the trio thread, so they must be quick (give
@@ -31,7 +32,9 @@ from ._schema import json_schema
 __all__ = ["ToolOutcome", "ToolSpec", "tool_spec"]
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_SECTION = re.compile(r"^(Args|Arguments|Parameters|Params|Returns?|Raises|Yields|Examples?|Notes?)\s*:?\s*$")
+_SECTION = re.compile(
+    r"^(Args|Arguments|Parameters|Params|Returns?|Raises|Yields|Examples?|Notes?)\s*:?\s*$"
+)
 _SPHINX_PARAM = re.compile(r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$")
 _GOOGLE_PARAM = re.compile(r"^(\w+)\s*(?:\([^)]*\))?:\s*(.*)$")
 _NUMPY_PARAM = re.compile(r"^(\w+)(?:\s+:\s*.*)?$")
@@ -97,7 +100,9 @@ class ToolSpec:
         try:
             return ToolOutcome(result=to_jsonable(produced))
         except TypeError as exc:
-            return ToolOutcome(error=f"tool {self.name!r} returned a value with no JSON form: {exc}")
+            return ToolOutcome(
+                error=f"tool {self.name!r} returned a value with no JSON form: {exc}"
+            )
 
 
 def tool_spec(fn: Callable[..., Any]) -> ToolSpec:
@@ -109,7 +114,8 @@ def tool_spec(fn: Callable[..., Any]) -> ToolSpec:
     name = getattr(fn, "__name__", None)
     if not isinstance(name, str) or not _NAME.match(name):
         raise TypeError(
-            f"tool {fn!r} needs a name matching [a-zA-Z0-9_-]{{1,64}} (use a def, not a lambda or partial)"
+            f"tool {fn!r} needs a name matching [a-zA-Z0-9_-]{{1,64}} "
+            "(use a def, not a lambda or partial)"
         )
     signature = inspect.signature(fn)
     try:
@@ -124,7 +130,10 @@ def tool_spec(fn: Callable[..., Any]) -> ToolSpec:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         if parameter.kind is parameter.POSITIONAL_ONLY:
-            raise TypeError(f"tool {name!r}: positional-only parameter {parameter.name!r} cannot be given by name")
+            raise TypeError(
+                f"tool {name!r}: positional-only parameter {parameter.name!r} "
+                "cannot be given by name"
+            )
         hint = hints.get(parameter.name, Any)
         try:
             schema = json_schema(hint)

@@ -50,8 +50,6 @@ DEFAULT_MODEL = "claude-sonnet-5-5"
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
 _RETRYABLE_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
-_CLOSE_GRACE = 1.0
-"""Seconds a cancelled or failed stream gets to close its connection (shielded)."""
 
 
 @attrs.frozen
@@ -61,6 +59,8 @@ class AnthropicHarnessStatistics:
     ``requests`` counts HTTP attempts started (retries included), ``retries`` the attempts
     that were retried, ``in_flight`` the requests now holding a concurrency slot and
     ``peak_in_flight`` the most at once; ``waiting`` is the number of tasks waiting for a slot.
+    ``requests_available``/``tokens_available`` are the rate limiters' levels (``None``
+    without that limit).
     """
 
     requests: int
@@ -69,6 +69,8 @@ class AnthropicHarnessStatistics:
     peak_in_flight: int
     waiting: int
     max_concurrency: int | None
+    requests_available: float | None = None
+    tokens_available: float | None = None
 
 
 @attrs.frozen
@@ -171,9 +173,13 @@ class AnthropicHarness:
         if max_tokens < 1:
             raise ValueError(f"max_tokens must be >= 1, not {max_tokens!r}")
         if isinstance(thinking, int) and not 1024 <= thinking < max_tokens:
-            raise ValueError(f"thinking budget must be >= 1024 and < max_tokens ({max_tokens}), not {thinking}")
+            raise ValueError(
+                f"thinking budget must be >= 1024 and < max_tokens ({max_tokens}), not {thinking}"
+            )
         if thinking is not None and not isinstance(thinking, int) and thinking != "adaptive":
-            raise ValueError(f"thinking must be a token budget, 'adaptive' or None, not {thinking!r}")
+            raise ValueError(
+                f"thinking must be a token budget, 'adaptive' or None, not {thinking!r}"
+            )
         if client is not None and (api_key is not None or base_url is not None):
             raise ValueError("give either client= or api_key=/base_url=, not both")
         if max_concurrency is not None and max_concurrency < 1:
@@ -239,6 +245,8 @@ class AnthropicHarness:
             peak_in_flight=self._peak,
             waiting=self._slots.statistics().tasks_waiting if self._slots is not None else 0,
             max_concurrency=self.max_concurrency,
+            requests_available=self._rpm.statistics().available if self._rpm is not None else None,
+            tokens_available=self._tpm.statistics().available if self._tpm is not None else None,
         )
 
     async def aclose(self) -> None:
@@ -273,7 +281,8 @@ class AnthropicHarness:
         if system:
             params["system"] = system
         if self.temperature is not None:
-            params["temperature"] = self.temperature
+            # Recent SDKs no longer take sampling parameters as arguments; the API still does.
+            params["extra_body"] = {"temperature": self.temperature}
         if self.thinking == "adaptive":
             params["thinking"] = {"type": "adaptive"}
         elif self.thinking is not None:
@@ -303,9 +312,13 @@ class AnthropicHarness:
                         code="max_tool_turns",
                     )
                 tool_turns += 1
-                messages.append({"role": "user", "content": await self._run_tools(uses, tools, emit, log)})
+                messages.append(
+                    {"role": "user", "content": await self._run_tools(uses, tools, emit, log)}
+                )
                 continue
-            problem = None if repaired or not self.repair_output else _output_problem(turn.text, request)
+            problem = (
+                None if repaired or not self.repair_output else _output_problem(turn.text, request)
+            )
             if problem is not None:
                 repaired = True
                 log.debug("anthropic.output_repair", problem=problem[:200])
@@ -339,7 +352,11 @@ class AnthropicHarness:
                     attempts=attempt,
                 )
                 raise error from outcome.cause
-            delay = outcome.retry_after if outcome.retry_after is not None else self._retry.delay(attempt)
+            delay = (
+                outcome.retry_after
+                if outcome.retry_after is not None
+                else self._retry.delay(attempt)
+            )
             self._retries += 1
             log.warning(
                 "anthropic.retry",
@@ -367,7 +384,9 @@ class AnthropicHarness:
         async with self._slot():
             self._requests += 1
             try:
-                with trio.move_on_after(self.timeout if self.timeout is not None else math.inf) as deadline:
+                with trio.move_on_after(
+                    self.timeout if self.timeout is not None else math.inf
+                ) as deadline:
                     async with client.messages.with_streaming_response.create(
                         **params, stream=True
                     ) as response:
@@ -393,18 +412,34 @@ class AnthropicHarness:
                 kind = _transport_error_kind(exc)
                 if kind is None:
                     raise
-                failure = _Failure(kind, self._redact(f"{type(exc).__name__}: {exc}"), True, request_id=request_id, cause=exc)
+                failure = _Failure(
+                    kind,
+                    self._redact(f"{type(exc).__name__}: {exc}"),
+                    True,
+                    request_id=request_id,
+                    cause=exc,
+                )
             else:
                 if deadline.cancelled_caught:
                     failure = _Failure(
-                        "timeout", f"no complete reply within {self.timeout}s", True, request_id=request_id
+                        "timeout",
+                        f"no complete reply within {self.timeout}s",
+                        True,
+                        request_id=request_id,
                     )
                 elif not turn.done:
                     failure = _Failure(
-                        "incomplete_stream", "the stream ended before message_stop", True, request_id=request_id
+                        "incomplete_stream",
+                        "the stream ended before message_stop",
+                        True,
+                        request_id=request_id,
                     )
         if self._tpm is not None:
-            used = turn.usage.input_tokens + turn.usage.cache_creation_input_tokens + turn.usage.output_tokens
+            used = (
+                turn.usage.input_tokens
+                + turn.usage.cache_creation_input_tokens
+                + turn.usage.output_tokens
+            )
             if used >= estimate:
                 self._tpm.charge(used - estimate)
             else:
@@ -438,7 +473,9 @@ class AnthropicHarness:
         return _Failure(
             code=str(status),
             message=self._redact(f"HTTP {status} {error_type or ''}: {detail}".replace("  ", " ")),
-            retryable=status in _RETRYABLE_STATUS or status >= 500 or error_type in _RETRYABLE_TYPES,
+            retryable=status in _RETRYABLE_STATUS
+            or status >= 500
+            or error_type in _RETRYABLE_TYPES,
             status_code=status,
             request_id=exc.request_id,
             retry_after=_retry_after(exc.response.headers),
@@ -462,7 +499,11 @@ class AnthropicHarness:
             if outcome.error is not None:
                 log.debug("anthropic.tool_error", tool=use.name, error=outcome.error[:200])
             await emit(ToolResult(use.id, use.name, outcome.result, outcome.error))
-            block: dict[str, Any] = {"type": "tool_result", "tool_use_id": use.id, "content": outcome.content}
+            block: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": use.id,
+                "content": outcome.content,
+            }
             if outcome.error is not None:
                 block["is_error"] = True
             results[index] = block
@@ -529,7 +570,8 @@ class AnthropicHarness:
             key = self._key()
             if not key:
                 raise HarnessError(
-                    "AnthropicHarness has no API key (ANTHROPIC_API_KEY or api_key=)", code="no_api_key"
+                    "AnthropicHarness has no API key (ANTHROPIC_API_KEY or api_key=)",
+                    code="no_api_key",
                 )
             self._client = anthropic.AsyncAnthropic(
                 api_key=key, base_url=self._base_url, timeout=self.timeout, max_retries=0
@@ -549,24 +591,50 @@ ClaudeHarness = AnthropicHarness
 """Another name for :class:`AnthropicHarness`."""
 
 
-async def _read_stream(chunks: Any, turn: TurnAssembler, emit: EventSink) -> None:
-    """Feed the SSE body into ``turn``, emitting its events; the body is closed however this
-    ends (shielded, so a cancelled call still releases its connection at once)."""
+async def _read_stream(body: Any, turn: TurnAssembler, emit: EventSink) -> None:
+    """Feed the SSE ``body`` (an async iterator of bytes) into ``turn``, emitting its events.
+
+    A pump task reads the body into an unbounded channel and this task decodes and emits.
+    The pump only ever waits inside the HTTP library, so however this ends (error event,
+    failed emit, timeout, cancellation) the pump is cancelled there and every layer of the
+    HTTP stream closes at once, releasing the connection; reading the body in the same task
+    would leave those layers suspended for the garbage collector when the loop body raises.
+    """
+    chunks, received = trio.open_memory_channel[bytes](math.inf)
+    pump_failure: list[Exception] = []
+    failure: Exception | None = None
     decoder = SSEDecoder()
-    try:
-        async for chunk in chunks:
-            for name, data in decoder.feed(chunk):
-                if name == "ping" or not data:
-                    continue
-                try:
-                    event = json.loads(data)
-                except ValueError as exc:
-                    raise StreamErrorEvent("invalid_stream", f"event {name!r} is not JSON") from exc
-                for harness_event in turn.feed(event):
-                    await emit(harness_event)
-    finally:
-        with trio.CancelScope(shield=True, deadline=trio.current_time() + _CLOSE_GRACE):
-            await chunks.aclose()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_pump, body, chunks, pump_failure)
+        try:
+            async for chunk in received:
+                for name, data in decoder.feed(chunk):
+                    if name == "ping" or not data:
+                        continue
+                    try:
+                        event = json.loads(data)
+                    except ValueError as exc:
+                        raise StreamErrorEvent(
+                            "invalid_stream", f"event {name!r} is not JSON"
+                        ) from exc
+                    for harness_event in turn.feed(event):
+                        await emit(harness_event)
+        except Exception as exc:
+            failure = exc
+        nursery.cancel_scope.cancel()
+    if failure is None and pump_failure:
+        failure = pump_failure[0]
+    if failure is not None:
+        raise failure
+
+
+async def _pump(body: Any, chunks: trio.MemorySendChannel[bytes], failure: list[Exception]) -> None:
+    async with chunks:
+        try:
+            async for chunk in body:
+                chunks.send_nowait(chunk)
+        except Exception as exc:
+            failure.append(exc)
 
 
 def _output_problem(text: str, request: HarnessRequest) -> str | None:
@@ -622,7 +690,11 @@ def _transport_error_kind(exc: BaseException) -> str | None:
     body streams (the SDK wraps those raised before the response head, not these). They come
     from the SDK's HTTP library (httpx or httpx2, depending on the SDK version), recognised by
     class name so that this module needs no import of it."""
-    names = {cls.__name__ for cls in type(exc).__mro__ if cls.__module__.startswith(("httpx", "httpcore"))}
+    names = {
+        cls.__name__
+        for cls in type(exc).__mro__
+        if cls.__module__.startswith(("httpx", "httpcore"))
+    }
     if "TimeoutException" in names:
         return "timeout"
     if names & {"TransportError", "NetworkError", "ProtocolError", "StreamError"}:

@@ -23,22 +23,31 @@ event, stall until the client goes away, and take ``latency`` before its respons
 
 The server records every request (:attr:`FakeAnthropic.requests`), counts requests in flight
 and their peak, and notices clients that disconnect before their response is complete
-(:attr:`RecordedRequest.disconnected`). Like the real API it answers 401 without an
-``x-api-key`` header and 400 for a body without ``model``/``max_tokens``/``messages`` or with
-a ``tool_use`` that the next message does not answer with a ``tool_result``. A default
+(:attr:`RecordedRequest.disconnected`). Like the real API it answers 401 without a key
+(``x-api-key`` header or bearer token), and 400 for a body without ``model``,
+``max_tokens`` or ``messages`` or with a ``tool_use`` that the next message does not
+answer with a ``tool_result``. A default
 callable that raises gets a 500 answer and its exception is kept in ``errors``.
 No TLS, no HTTP/2, no real tokenizer (usage is estimated at four characters per token
 unless a reply sets it).
+
+From a shell (for examples, or to keep a benchmark's server out of its CPU figures):
+``python -m openharness_actors.testing.fake_anthropic --latency 0.1`` prints its base URL
+on the first line of standard output, then answers every request with ``--reply`` text
+until interrupted.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import itertools
 import json
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, TypeAlias
 
 import attrs
@@ -149,13 +158,15 @@ def http_error(
 
 
 def stream_error(
-    after_events: int = 3, error_type: str = "overloaded_error", *, text: str = "partial", **options: Any
+    after_events: int = 3,
+    error_type: str = "overloaded_error",
+    *,
+    text: str = "partial",
+    **options: Any,
 ) -> FakeReply:
     """A stream that sends ``after_events`` events of a ``text`` answer, then an ``error``
     event (HTTP status 200, as the real API does once streaming has begun)."""
-    return FakeReply(
-        text=text, fail_after_events=after_events, error_type=error_type, **options
-    )
+    return FakeReply(text=text, fail_after_events=after_events, error_type=error_type, **options)
 
 
 def stalled_reply(after_events: int = 3, *, text: str = "partial", **options: Any) -> FakeReply:
@@ -181,6 +192,14 @@ class RecordedRequest:
     reply: FakeReply | None = None
     finished: bool = False
     disconnected: bool = False
+
+    @property
+    def api_key(self) -> str | None:
+        """The credential sent (``x-api-key``, or an ``Authorization: Bearer`` token)."""
+        if "x-api-key" in self.headers:
+            return self.headers["x-api-key"]
+        scheme, _, token = self.headers.get("authorization", "").partition(" ")
+        return token if scheme.lower() == "bearer" and token else None
 
     @property
     def model(self) -> str | None:
@@ -217,7 +236,9 @@ class RecordedRequest:
             if message.get("role") == "user":
                 content = message.get("content")
                 if isinstance(content, list):
-                    return [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
+                    return [
+                        b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"
+                    ]
                 return []
         return []
 
@@ -293,6 +314,11 @@ class FakeAnthropic:
     async def wait_disconnects(self, count: int = 1) -> None:
         """Return once at least ``count`` clients disconnected before their response ended."""
         while self._disconnects < count:
+            await self._changed.wait()
+
+    async def wait_idle(self) -> None:
+        """Return once no request is in flight (received but not yet answered or abandoned)."""
+        while self._in_flight:
             await self._changed.wait()
 
     async def serve(
@@ -388,8 +414,11 @@ class FakeAnthropic:
                 extra["retry-after"] = _format_seconds(reply.retry_after)
             error_type = reply.error_type or _ERROR_TYPES.get(reply.status, "api_error")
             await _send_json(
-                send, reply.status, _error_body(error_type, reply.error_message, request_id),
-                request_id, extra,
+                send,
+                reply.status,
+                _error_body(error_type, reply.error_message, request_id),
+                request_id,
+                extra,
             )
             return
         body = record.body
@@ -441,7 +470,9 @@ class FakeAnthropic:
     def _blocks(self, reply: FakeReply) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = []
         if reply.thinking is not None:
-            blocks.append({"type": "thinking", "thinking": reply.thinking, "signature": reply.signature})
+            blocks.append(
+                {"type": "thinking", "thinking": reply.thinking, "signature": reply.signature}
+            )
         if reply.text or not reply.tool_uses:
             blocks.append({"type": "text", "text": reply.text})
         for use in reply.tool_uses:
@@ -523,8 +554,8 @@ async def _watch_disconnect(
 def _validate(record: RecordedRequest) -> tuple[int, str] | None:
     if record.method != "POST" or record.path != "/v1/messages":
         return 404, f"no route for {record.method} {record.path}"
-    if not record.headers.get("x-api-key") and not record.headers.get("authorization"):
-        return 401, "x-api-key header is required"
+    if not record.api_key:
+        return 401, "an x-api-key header or a bearer token is required"
     body = record.body
     if not isinstance(body, dict):
         return 400, "the body must be a JSON object"
@@ -535,7 +566,9 @@ def _validate(record: RecordedRequest) -> tuple[int, str] | None:
     for position, message in enumerate(messages):
         asked = [
             block["id"]
-            for block in (message.get("content") if isinstance(message.get("content"), list) else [])
+            for block in (
+                message.get("content") if isinstance(message.get("content"), list) else []
+            )
             if isinstance(block, dict) and block.get("type") == "tool_use"
         ]
         if not asked or message.get("role") != "assistant":
@@ -548,7 +581,11 @@ def _validate(record: RecordedRequest) -> tuple[int, str] | None:
             if isinstance(block, dict) and block.get("type") == "tool_result"
         }
         if set(asked) - answered:
-            return 400, f"messages.{position + 1}: tool_use ids without tool_result: {sorted(set(asked) - answered)}"
+            return (
+                400,
+                f"messages.{position + 1}: tool_use ids without tool_result: "
+                f"{sorted(set(asked) - answered)}",
+            )
     return None
 
 
@@ -566,42 +603,61 @@ def _stream_events(
         "cache_read_input_tokens": usage.cache_read_input_tokens,
         "cache_creation_input_tokens": usage.cache_creation_input_tokens,
     }
-    yield "message_start", {
-        "type": "message_start",
-        "message": _message(message_id, model, [], reply, None) | {"usage": start_usage},
-    }
+    yield (
+        "message_start",
+        {
+            "type": "message_start",
+            "message": _message(message_id, model, [], reply, None) | {"usage": start_usage},
+        },
+    )
     for index, block in enumerate(blocks):
         kind = block["type"]
         if kind == "thinking":
             start: dict[str, Any] = {"type": "thinking", "thinking": "", "signature": ""}
             deltas = [
-                {"type": "thinking_delta", "thinking": part} for part in _chunks(block["thinking"], chunk)
+                {"type": "thinking_delta", "thinking": part}
+                for part in _chunks(block["thinking"], chunk)
             ] + [{"type": "signature_delta", "signature": block["signature"]}]
         elif kind == "text":
             start = {"type": "text", "text": ""}
-            deltas = [{"type": "text_delta", "text": part} for part in _chunks(block["text"], chunk)]
+            deltas = [
+                {"type": "text_delta", "text": part} for part in _chunks(block["text"], chunk)
+            ]
         else:
             start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
             deltas = [
                 {"type": "input_json_delta", "partial_json": part}
                 for part in _chunks(json.dumps(block["input"]), chunk)
             ]
-        yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": start}
+        yield (
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": start},
+        )
         if index == 0:
             yield "ping", {"type": "ping"}
         for delta in deltas:
-            yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+            yield (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
         yield "content_block_stop", {"type": "content_block_stop", "index": index}
-    yield "message_delta", {
-        "type": "message_delta",
-        "delta": {"stop_reason": _stop_reason(reply), "stop_sequence": None},
-        "usage": attrs.asdict(usage),
-    }
+    yield (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": _stop_reason(reply), "stop_sequence": None},
+            "usage": attrs.asdict(usage),
+        },
+    )
     yield "message_stop", {"type": "message_stop"}
 
 
 def _message(
-    message_id: str, model: str, blocks: Sequence[dict[str, Any]], reply: FakeReply, usage: Usage | None
+    message_id: str,
+    model: str,
+    blocks: Sequence[dict[str, Any]],
+    reply: FakeReply,
+    usage: Usage | None,
 ) -> dict[str, Any]:
     return {
         "id": message_id,
@@ -623,10 +679,14 @@ def _stop_reason(reply: FakeReply) -> str:
 
 def _estimate_usage(body: dict[str, Any], reply: FakeReply) -> Usage:
     asked = len(json.dumps([body.get("system"), body.get("messages"), body.get("tools")]))
-    answered = len(reply.text) + len(reply.thinking or "") + sum(
-        len(json.dumps(dict(use.input))) + len(use.name) for use in reply.tool_uses
+    answered = (
+        len(reply.text)
+        + len(reply.thinking or "")
+        + sum(len(json.dumps(dict(use.input))) + len(use.name) for use in reply.tool_uses)
     )
-    return Usage(input_tokens=max(1, math.ceil(asked / 4)), output_tokens=max(1, math.ceil(answered / 4)))
+    return Usage(
+        input_tokens=max(1, math.ceil(asked / 4)), output_tokens=max(1, math.ceil(answered / 4))
+    )
 
 
 def _chunks(text: str, size: int) -> list[str]:
@@ -638,13 +698,19 @@ def _text_of(content: Any) -> str:
         return content
     if isinstance(content, list):
         return "".join(
-            block.get("text", "") for block in content if isinstance(block, dict) and block.get("type") == "text"
+            block.get("text", "")
+            for block in content
+            if isinstance(block, dict) and block.get("type") == "text"
         )
     return ""
 
 
 def _error_body(error_type: str, message: str, request_id: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
+    return {
+        "type": "error",
+        "error": {"type": error_type, "message": message},
+        "request_id": request_id,
+    }
 
 
 async def _send_json(
@@ -679,3 +745,40 @@ def _parse_json(body: bytes) -> Any:
 
 def _format_seconds(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve a fake Messages API until interrupted; the first output line is its base URL."""
+    parser = argparse.ArgumentParser(
+        prog="python -m openharness_actors.testing.fake_anthropic", description=main.__doc__
+    )
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds before each response head"
+    )
+    parser.add_argument(
+        "--event-delay", type=float, default=0.0, help="seconds between stream events"
+    )
+    parser.add_argument("--chunk-size", type=int, default=16, help="characters per text delta")
+    parser.add_argument(
+        "--reply", default="Hello from the fake Messages API.", help="the reply text"
+    )
+    args = parser.parse_args(argv)
+    server = FakeAnthropic(
+        FakeReply(text=args.reply),
+        latency=args.latency,
+        event_delay=args.event_delay,
+        chunk_size=args.chunk_size,
+    )
+
+    async def serve() -> None:
+        async with trio.open_nursery() as nursery:
+            base_url = await nursery.start(partial(server.serve, port=args.port))
+            print(base_url, flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        trio.run(serve)
+
+
+if __name__ == "__main__":
+    main()
