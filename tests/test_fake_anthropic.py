@@ -160,4 +160,5 @@ async def test_raw_sse_events_and_statistics() -> None:
     assert statistics.disconnects == 1
     assert server.requests[2].disconnected
     assert not server.requests[2].finished
+    assert statistics.dropped == 0
     assert json.loads(json.dumps(server.requests[0].body))["stream"] is True

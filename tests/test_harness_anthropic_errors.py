@@ -21,6 +21,7 @@ from openharness_actors import (
 )
 from openharness_actors.testing.fake_anthropic import (
     FakeAnthropic,
+    dropped_reply,
     http_error,
     open_fake_anthropic,
     stalled_reply,
@@ -172,6 +173,39 @@ async def test_overloaded_error_event_exhausts_retries(
     assert caught.value.code == "overloaded_error"
     assert caught.value.request_id == "req_fake_2"
     assert caught.value.retryable
+
+
+async def test_connection_dropped_mid_stream_is_retried(
+    server: FakeAnthropic, make_harness: Callable[..., AnthropicHarness]
+) -> None:
+    """A connection the server drops mid-stream is retried as a connection error."""
+    server.script(dropped_reply(after_events=4), text_reply("whole"))
+    wf, agents = one_agent()
+    result = await wf.run_reactive(
+        agents=agents, state=State("x"), harness=make_harness(), timeout=10
+    )
+    assert result.state.result == "whole"
+    (retry,) = result.signals_named("harness:retry")
+    assert retry.payload["code"] == "connection_error"
+    assert server.statistics().dropped == 1
+
+
+async def test_unreachable_server_fails_after_retries(
+    make_harness: Callable[..., AnthropicHarness],
+) -> None:
+    """Refused connections are retried, then raise HarnessError with code connection_error."""
+    listener = trio.socket.socket()
+    await listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()
+    wf, agents = one_agent()
+    harness = make_harness(base_url=f"http://127.0.0.1:{port}", max_retries=1)
+    with pytest.raises(HarnessError) as caught:
+        await wf.run_reactive(agents=agents, state=State("x"), harness=harness, timeout=10)
+    assert caught.value.code == "connection_error"
+    assert caught.value.status_code is None
+    assert isinstance(caught.value.__cause__, anthropic.APIConnectionError)
+    assert harness.statistics().requests == 2
 
 
 async def test_per_call_timeout(

@@ -8,11 +8,13 @@ streaming the reply into harness events, the tool-use loop, retries, the limits 
 every run that uses the harness object, error mapping and the cost estimate. It never
 touches workflow state and never logs prompts, replies or the API key.
 
-Streaming: the response body is read with ``aiter_bytes`` and decoded by
-:mod:`._messages_stream`, rather than through the SDK's ``AsyncStream``, because a stream
-abandoned mid-way (``error`` event, timeout, cancellation) must close its HTTP connection
-deterministically: the SDK's iterator leaves nested async generators to the garbage
-collector, which trio reports as ``ResourceWarning`` and which delays the close.
+Streaming: a request is sent with ``messages.with_streaming_response.create(stream=True)``
+(the SDK builds, authenticates and sends it, and raises its typed errors for error
+statuses), and the SSE body is decoded by :mod:`._messages_stream` rather than by the SDK's
+``AsyncStream``. A stream abandoned mid-way (``error`` event, timeout, cancellation) must
+release its connection at once; ``AsyncStream`` leaves its nested async generators to the
+garbage collector when that happens, which trio reports as ``ResourceWarning`` and which
+delays the close. See :func:`_read_stream` for how the body is read instead.
 """
 
 from __future__ import annotations
@@ -22,8 +24,7 @@ import json
 import math
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Literal
 
@@ -111,7 +112,9 @@ class AnthropicHarness:
     Events: text and thinking deltas as they arrive, a complete event per text or thinking
     block, ``tool:call`` when a ``tool_use`` block is complete and ``tool:result`` when the tool
     returned. After a retried attempt the deltas of the new attempt start from the beginning;
-    the ``harness:retry`` signal in between marks where.
+    the ``harness:retry`` signal in between marks where. The result's ``output`` is the text of
+    the last turn; ``usage`` and ``cost_usd`` sum the turns of the activation (tool and repair
+    turns included; failed attempts are not counted) (``cost_usd`` is ``None`` for a model without a price in :mod:`openharness_actors._pricing`).
 
     Tools: the agent's callables (see :mod:`._tools`). The model may ask for tools up to
     ``max_tool_turns`` times per activation; the tools of one turn run concurrently; asking
@@ -137,8 +140,9 @@ class AnthropicHarness:
     every retry is a ``harness:retry`` signal. The final failure raises :class:`HarnessError`
     with ``code``, ``status_code``, ``request_id`` and the agent, the SDK error as its cause.
 
-    ``timeout`` bounds each HTTP attempt, streaming included (``None``: no bound).
-    Cancellation closes the HTTP stream at once.
+    ``timeout`` bounds each HTTP attempt, streaming included (``None``: no bound); it is also
+    the SDK client's connect/read timeout. Cancellation (``end_when``, a run timeout, the
+    host) closes the HTTP stream at once; nothing of a cancelled call outlives it.
 
     Client: give ``api_key`` (default: ``ANTHROPIC_API_KEY`` when the first call is made),
     ``base_url`` (default: the SDK's, ``ANTHROPIC_BASE_URL`` included), or a configured
@@ -227,7 +231,7 @@ class AnthropicHarness:
         """Raise :class:`WorkflowDefinitionError` when no API key is available."""
         if self._given_client is not None:
             client = self._given_client
-            if client.api_key or client.auth_token or client.credentials:
+            if client.api_key or client.auth_token or getattr(client, "credentials", None):
                 return
         elif self._key():
             return
@@ -371,7 +375,11 @@ class AnthropicHarness:
             attempt += 1
 
     async def _attempt(self, params: dict[str, Any], emit: EventSink) -> TurnAssembler | _Failure:
-        """One HTTP request within the limits; a failure is returned, not raised."""
+        """One HTTP request within the limits; a failure is returned, not raised.
+
+        The token bucket is charged an estimate before the request and corrected with the
+        reported usage afterwards, however the request ends.
+        """
         client = self._client_for_this_run()
         if self._rpm is not None:
             await self._rpm.acquire()
@@ -379,97 +387,108 @@ class AnthropicHarness:
         if self._tpm is not None:
             await self._tpm.acquire(estimate)
         turn = TurnAssembler()
-        failure: _Failure | None = None
-        request_id: str | None = None
-        async with self._slot():
-            self._requests += 1
-            try:
-                with trio.move_on_after(
-                    self.timeout if self.timeout is not None else math.inf
-                ) as deadline:
-                    async with client.messages.with_streaming_response.create(
-                        **params, stream=True
-                    ) as response:
-                        request_id = response.request_id
-                        await _read_stream(response.http_response.aiter_bytes(), turn, emit)
-            except anthropic.APIStatusError as exc:
-                failure = self._status_failure(exc)
-            except anthropic.APITimeoutError as exc:
-                failure = _Failure("timeout", "the request timed out", True, cause=exc)
-            except anthropic.APIConnectionError as exc:
-                failure = _Failure("connection_error", self._redact(str(exc)), True, cause=exc)
-            except StreamErrorEvent as exc:
-                failure = _Failure(
-                    exc.error_type,
-                    self._redact(f"error event in the stream: {exc}"),
-                    exc.error_type in _RETRYABLE_TYPES,
-                    request_id=request_id,
-                    cause=exc,
-                )
-            except anthropic.AnthropicError as exc:
-                failure = _Failure("anthropic_error", self._redact(repr(exc)), False, cause=exc)
-            except Exception as exc:
-                kind = _transport_error_kind(exc)
-                if kind is None:
-                    raise
-                failure = _Failure(
-                    kind,
-                    self._redact(f"{type(exc).__name__}: {exc}"),
-                    True,
-                    request_id=request_id,
-                    cause=exc,
-                )
-            else:
-                if deadline.cancelled_caught:
-                    failure = _Failure(
-                        "timeout",
-                        f"no complete reply within {self.timeout}s",
-                        True,
-                        request_id=request_id,
-                    )
-                elif not turn.done:
-                    failure = _Failure(
-                        "incomplete_stream",
-                        "the stream ended before message_stop",
-                        True,
-                        request_id=request_id,
-                    )
-        if self._tpm is not None:
-            used = (
-                turn.usage.input_tokens
-                + turn.usage.cache_creation_input_tokens
-                + turn.usage.output_tokens
-            )
-            if used >= estimate:
-                self._tpm.charge(used - estimate)
-            else:
-                self._tpm.refund(estimate - used)
+        try:
+            failure = await self._request(client, params, turn, emit)
+        finally:
+            if self._tpm is not None:
+                usage = turn.usage
+                used = usage.input_tokens + usage.cache_creation_input_tokens + usage.output_tokens
+                if used >= estimate:
+                    self._tpm.charge(used - estimate)
+                else:
+                    self._tpm.refund(estimate - used)
         return turn if failure is None else failure
 
-    @asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        if self._slots is None:
-            self._enter_flight()
-            try:
-                yield
-            finally:
-                self._in_flight -= 1
-            return
-        async with self._slots:
-            self._enter_flight()
-            try:
-                yield
-            finally:
-                self._in_flight -= 1
-
-    def _enter_flight(self) -> None:
+    async def _request(
+        self,
+        client: anthropic.AsyncAnthropic,
+        params: dict[str, Any],
+        turn: TurnAssembler,
+        emit: EventSink,
+    ) -> _Failure | None:
+        """Stream one reply into ``turn`` holding a concurrency slot; the failure, if any."""
+        slots = self._slots
+        if slots is not None:
+            await slots.acquire()
+        self._requests += 1
         self._in_flight += 1
         self._peak = max(self._peak, self._in_flight)
+        try:
+            return await self._stream_reply(client, params, turn, emit)
+        finally:
+            self._in_flight -= 1
+            if slots is not None:
+                slots.release()
+
+    async def _stream_reply(
+        self,
+        client: anthropic.AsyncAnthropic,
+        params: dict[str, Any],
+        turn: TurnAssembler,
+        emit: EventSink,
+    ) -> _Failure | None:
+        """One HTTP request, its SDK and transport errors mapped to a :class:`_Failure`."""
+        failure: _Failure | None = None
+        request_id: str | None = None
+        try:
+            with trio.move_on_after(
+                self.timeout if self.timeout is not None else math.inf
+            ) as deadline:
+                async with client.messages.with_streaming_response.create(
+                    **params, stream=True
+                ) as response:
+                    request_id = response.request_id
+                    await _read_stream(response.http_response.aiter_bytes(), turn, emit)
+        except anthropic.APIStatusError as exc:
+            failure = self._status_failure(exc)
+        except anthropic.APITimeoutError as exc:
+            failure = _Failure("timeout", "the request timed out", True, cause=exc)
+        except anthropic.APIConnectionError as exc:
+            failure = _Failure("connection_error", self._redact(str(exc)), True, cause=exc)
+        except StreamErrorEvent as exc:
+            failure = _Failure(
+                exc.error_type,
+                self._redact(f"error event in the stream: {exc}"),
+                exc.error_type in _RETRYABLE_TYPES,
+                request_id=request_id,
+                cause=exc,
+            )
+        except anthropic.AnthropicError as exc:
+            failure = _Failure("anthropic_error", self._redact(repr(exc)), False, cause=exc)
+        except Exception as exc:
+            kind = _transport_error_kind(exc)
+            if kind is None:
+                raise
+            failure = _Failure(
+                kind,
+                self._redact(f"{type(exc).__name__}: {exc}"),
+                True,
+                request_id=request_id,
+                cause=exc,
+            )
+        else:
+            if deadline.cancelled_caught:
+                failure = _Failure(
+                    "timeout",
+                    f"no complete reply within {self.timeout}s",
+                    True,
+                    request_id=request_id,
+                )
+            elif not turn.done:
+                failure = _Failure(
+                    "incomplete_stream",
+                    "the stream ended before message_stop",
+                    True,
+                    request_id=request_id,
+                )
+        return failure
 
     def _status_failure(self, exc: anthropic.APIStatusError) -> _Failure:
         status = exc.status_code
-        error_type = str(exc.type) if exc.type else None
-        detail = exc.api_message or exc.message
+        body = exc.body.get("error") if isinstance(exc.body, dict) else None
+        error = body if isinstance(body, dict) else {}
+        error_type = str(error["type"]) if error.get("type") else None
+        detail = str(error.get("message") or exc.message)
         return _Failure(
             code=str(status),
             message=self._redact(f"HTTP {status} {error_type or ''}: {detail}".replace("  ", " ")),

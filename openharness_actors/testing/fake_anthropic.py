@@ -18,7 +18,7 @@ Each request takes the next reply from the script queue (:meth:`FakeAnthropic.sc
 arrival order; when the queue is empty the ``default`` answers (a :class:`FakeReply`, or a
 callable from :class:`RecordedRequest` to one, which can route on the request's content).
 A reply can fail with an HTTP status (and ``retry-after``), fail mid-stream with an ``error``
-event, stall until the client goes away, and take ``latency`` before its response head and
+event, stall until the client goes away, drop the connection mid-stream, and take ``latency`` before its response head and
 ``event_delay`` between events (trio's clock).
 
 The server records every request (:attr:`FakeAnthropic.requests`), counts requests in flight
@@ -62,6 +62,7 @@ __all__ = [
     "FakeReply",
     "FakeToolUse",
     "RecordedRequest",
+    "dropped_reply",
     "http_error",
     "open_fake_anthropic",
     "stalled_reply",
@@ -104,7 +105,8 @@ class FakeReply:
     plus a ``retry-after`` header when ``retry_after`` is set. ``fail_after_events`` sends that
     many stream events then an ``error`` event of ``error_type`` (default
     ``overloaded_error``); ``stall_after_events`` sends that many then waits until the client
-    disconnects. ``latency``, ``event_delay`` and ``chunk_size`` (characters per delta) fall
+    disconnects; ``drop_after_events`` sends that many then closes the connection without
+    ending the response. ``latency``, ``event_delay`` and ``chunk_size`` (characters per delta) fall
     back to the server's defaults when ``None``.
     """
 
@@ -121,6 +123,7 @@ class FakeReply:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     fail_after_events: int | None = None
     stall_after_events: int | None = None
+    drop_after_events: int | None = None
     latency: float | None = None
     event_delay: float | None = None
     chunk_size: int | None = None
@@ -169,6 +172,11 @@ def stream_error(
     return FakeReply(text=text, fail_after_events=after_events, error_type=error_type, **options)
 
 
+def dropped_reply(after_events: int = 3, *, text: str = "partial", **options: Any) -> FakeReply:
+    """A stream that sends ``after_events`` events, then drops the connection mid-response."""
+    return FakeReply(text=text, drop_after_events=after_events, **options)
+
+
 def stalled_reply(after_events: int = 3, *, text: str = "partial", **options: Any) -> FakeReply:
     """A stream that sends ``after_events`` events, then nothing until the client goes away."""
     return FakeReply(text=text, stall_after_events=after_events, **options)
@@ -180,7 +188,8 @@ class RecordedRequest:
 
     ``body`` is the parsed JSON body (``None`` if it was not JSON); ``headers`` has lower-case
     names. ``disconnected`` is set when the client went away before the response was complete,
-    ``finished`` when the response was sent in full.
+    ``dropped`` when the server dropped the connection as scripted, ``finished`` when the
+    response was sent in full.
     """
 
     index: int
@@ -192,6 +201,7 @@ class RecordedRequest:
     reply: FakeReply | None = None
     finished: bool = False
     disconnected: bool = False
+    dropped: bool = False
 
     @property
     def api_key(self) -> str | None:
@@ -252,6 +262,7 @@ class FakeAnthropicStatistics:
     peak_in_flight: int
     completed: int
     disconnects: int
+    dropped: int = 0
 
 
 Responder: TypeAlias = FakeReply | Callable[[RecordedRequest], FakeReply]
@@ -300,6 +311,7 @@ class FakeAnthropic:
             peak_in_flight=self._peak,
             completed=self._completed,
             disconnects=self._disconnects,
+            dropped=sum(1 for request in self.requests if request.dropped),
         )
 
     def reset_peak(self) -> None:
@@ -383,6 +395,8 @@ class FakeAnthropic:
                     record.finished = True
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     record.disconnected = True
+                except _ConnectionDropped:
+                    record.dropped = True
                 nursery.cancel_scope.cancel()
         finally:
             self._in_flight -= 1
@@ -391,8 +405,8 @@ class FakeAnthropic:
             elif record.finished:
                 self._completed += 1
             self._notify()
-        if record.disconnected:
-            raise trio.ClosedResourceError("client went away")
+        if record.disconnected or record.dropped:
+            raise trio.ClosedResourceError("connection abandoned")
 
     async def _respond(
         self, connection: h11.Connection, stream: trio.SocketStream, record: RecordedRequest
@@ -447,6 +461,8 @@ class FakeAnthropic:
                 break
             if reply.stall_after_events is not None and sent >= reply.stall_after_events:
                 await trio.sleep_forever()
+            if reply.drop_after_events is not None and sent >= reply.drop_after_events:
+                raise _ConnectionDropped
             if delay and sent:
                 await trio.sleep(delay)
             await send(h11.Data(data=_sse(name, data)))
@@ -485,6 +501,10 @@ class FakeAnthropic:
                 }
             )
         return blocks
+
+
+class _ConnectionDropped(Exception):
+    """Raised inside the server to drop a connection as a reply scripts it."""
 
 
 @asynccontextmanager
