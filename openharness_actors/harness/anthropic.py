@@ -113,8 +113,9 @@ class AnthropicHarness:
     block, ``tool:call`` when a ``tool_use`` block is complete and ``tool:result`` when the tool
     returned. After a retried attempt the deltas of the new attempt start from the beginning;
     the ``harness:retry`` signal in between marks where. The result's ``output`` is the text of
-    the last turn; ``usage`` and ``cost_usd`` sum the turns of the activation (tool and repair
-    turns included; failed attempts are not counted) (``cost_usd`` is ``None`` for a model without a price in :mod:`openharness_actors._pricing`).
+    the last turn; ``usage`` and ``cost_usd`` sum the activation's turns (tool and repair turns
+    included, failed attempts not); ``cost_usd`` is ``None`` for a model without a price in
+    :mod:`openharness_actors._pricing`.
 
     Tools: the agent's callables (see :mod:`._tools`). The model may ask for tools up to
     ``max_tool_turns`` times per activation; the tools of one turn run concurrently; asking
