@@ -138,6 +138,7 @@ async def test_request_carries_prompt_system_and_model(
     assert plain.body["stream"] is True
     assert "thinking" not in plain.body
     assert plain.api_key == KEY
+    assert plain.headers["x-stainless-async"] == "async:trio"  # the SDK runs on trio itself
 
 
 async def test_extended_thinking_is_requested_and_streamed(
@@ -159,6 +160,9 @@ async def test_extended_thinking_is_requested_and_streamed(
     names = [s.name for s in result.signals]
     assert names.index("thinking:complete") < names.index("text:delta")
     assert result.state.result == "42"
+    adaptive = make_harness(thinking="adaptive")
+    await wf.run_reactive(agents=agents, state=State("q"), harness=adaptive, timeout=10)
+    assert server.requests[1].body["thinking"] == {"type": "adaptive"}
 
 
 def add(a: int, b: int) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 import anthropic
 import attrs
 import pytest
+import structlog
 import trio
 
 from openharness_actors import (
@@ -347,6 +348,16 @@ async def test_api_key_never_leaks(
         error = error.__cause__
     assert KEY not in repr(harness)
     assert KEY not in str(harness.statistics())
+    was_configured = structlog.is_configured()
+    server.script(http_error(429, retry_after=0.01), text_reply("fine"))
+    try:
+        with structlog.testing.capture_logs() as structured:
+            await wf.run_reactive(agents=agents, state=State("z"), harness=harness, timeout=10)
+    finally:
+        if not was_configured:
+            structlog.reset_defaults()  # capture_logs leaves structlog marked as configured
+    assert any(entry["event"] == "anthropic.retry" for entry in structured)
+    assert KEY not in repr(structured)
 
 
 async def test_cancellation_at_any_point_leaves_no_stream_behind(
