@@ -453,19 +453,29 @@ class FakeAnthropic:
         delay = self.event_delay if reply.event_delay is None else reply.event_delay
         chunk = reply.chunk_size or self.chunk_size
         events = _stream_events(f"msg_fake_{record.index + 1}", model, blocks, reply, usage, chunk)
+        batch = bytearray()  # events of the same instant go out in one write
+
+        async def flush() -> None:
+            if batch:
+                await send(h11.Data(data=bytes(batch)))
+                batch.clear()
+
         for sent, (name, data) in enumerate(events):
             if reply.fail_after_events is not None and sent >= reply.fail_after_events:
                 error_type = reply.error_type or "overloaded_error"
-                name, data = "error", _error_body(error_type, reply.error_message, request_id)
-                await send(h11.Data(data=_sse(name, data)))
+                batch += _sse("error", _error_body(error_type, reply.error_message, request_id))
                 break
             if reply.stall_after_events is not None and sent >= reply.stall_after_events:
+                await flush()
                 await trio.sleep_forever()
             if reply.drop_after_events is not None and sent >= reply.drop_after_events:
+                await flush()
                 raise _ConnectionDropped
             if delay and sent:
+                await flush()
                 await trio.sleep(delay)
-            await send(h11.Data(data=_sse(name, data)))
+            batch += _sse(name, data)
+        await flush()
         await send(h11.EndOfMessage())
 
     def _choose_reply(self, record: RecordedRequest) -> FakeReply:
