@@ -47,9 +47,18 @@ __all__ = [
 ]
 
 
+_LAZY = ("AnthropicHarness", "ClaudeHarness")
+
+
 def __getattr__(name: str) -> Any:
-    if name in ("AnthropicHarness", "ClaudeHarness"):
+    if name in _LAZY:
         from . import anthropic
 
-        return getattr(anthropic, name)
+        value = getattr(anthropic, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
