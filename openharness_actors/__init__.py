@@ -7,7 +7,7 @@ state key they update; the workflow emerges from the signal flow. See ``README.m
 package does not import the ``anthropic`` SDK until a program uses it.
 """
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from ._agent import AgentContext as AgentContext, AgentSpec as AgentSpec
 from ._engine import (
@@ -52,7 +52,7 @@ from .harness import (
     ScriptedHarness as ScriptedHarness,
 )
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .harness.anthropic import AnthropicHarness as AnthropicHarness
     from .harness.anthropic import ClaudeHarness as ClaudeHarness
 
@@ -106,7 +106,7 @@ __all__ = [
 _LAZY = ("AnthropicHarness", "ClaudeHarness")
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         from .harness import anthropic
 

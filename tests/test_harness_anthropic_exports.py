@@ -23,3 +23,11 @@ def test_importing_the_package_does_not_import_the_sdk() -> None:
     code = "import sys, openharness_actors; print('anthropic' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_no_helper_names_leak_into_the_package() -> None:
+    """The lazy-import machinery adds no public names besides the two harness names."""
+    for module in (openharness_actors, openharness_actors.harness):
+        public = {name for name in dir(module) if not name.startswith("_")}
+        assert "TYPE_CHECKING" not in public
+        assert "Any" not in public

@@ -4,7 +4,7 @@
 importing the package does not import the ``anthropic`` SDK until a program uses it.
 """
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from .function import FunctionHarness as FunctionHarness
 from .protocol import (
@@ -23,7 +23,7 @@ from .protocol import (
 )
 from .scripted import ScriptedHarness as ScriptedHarness
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .anthropic import AnthropicHarness as AnthropicHarness
     from .anthropic import ClaudeHarness as ClaudeHarness
 
@@ -50,7 +50,7 @@ __all__ = [
 _LAZY = ("AnthropicHarness", "ClaudeHarness")
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         from . import anthropic
 
