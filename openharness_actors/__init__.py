@@ -2,7 +2,12 @@
 
 Agents declare the signals that wake them (``activate_on``), the signals they emit and the
 state key they update; the workflow emerges from the signal flow. See ``README.md``.
+
+``AnthropicHarness``/``ClaudeHarness`` are imported on first access, so that importing the
+package does not import the ``anthropic`` SDK until a program uses it.
 """
+
+import typing as _typing
 
 from ._agent import AgentContext as AgentContext, AgentSpec as AgentSpec
 from ._batch import (
@@ -57,6 +62,18 @@ from .harness import (
     HarnessResult as HarnessResult,
     ScriptedHarness as ScriptedHarness,
 )
+from .journal import Journal as Journal
+from .recording import (
+    JsonlSignalStore as JsonlSignalStore,
+    MemorySignalStore as MemorySignalStore,
+    Player as Player,
+    PlayerSnapshot as PlayerSnapshot,
+    Recording as Recording,
+    RecordingData as RecordingData,
+    RecordingInfo as RecordingInfo,
+    SignalStore as SignalStore,
+    SqliteSignalStore as SqliteSignalStore,
+)
 from .reporters import (
     AgentFigures as AgentFigures,
     ConsoleReporter as ConsoleReporter,
@@ -65,6 +82,12 @@ from .reporters import (
     MetricsReporter as MetricsReporter,
     MetricsSnapshot as MetricsSnapshot,
 )
+
+if _typing.TYPE_CHECKING:
+    from .harness.anthropic import (
+        AnthropicHarness as AnthropicHarness,
+        ClaudeHarness as ClaudeHarness,
+    )
 
 __version__ = "0.1.0"
 
@@ -75,10 +98,12 @@ __all__ = [
     "AgentFigures",
     "AgentMetrics",
     "AgentSpec",
+    "AnthropicHarness",
     "BatchMetrics",
     "BatchProgress",
     "BatchResult",
     "CaseResult",
+    "ClaudeHarness",
     "ConsoleReporter",
     "Engine",
     "EngineStatistics",
@@ -88,16 +113,24 @@ __all__ = [
     "HarnessError",
     "HarnessRequest",
     "HarnessResult",
+    "Journal",
+    "JsonlSignalStore",
     "LiveReporter",
     "LogCursor",
     "LogReporter",
+    "MemorySignalStore",
     "Metrics",
     "MetricsReporter",
     "MetricsSnapshot",
     "OpenHarnessError",
     "OutputParseError",
     "Pattern",
+    "Player",
+    "PlayerSnapshot",
     "ProgressPrinter",
+    "Recording",
+    "RecordingData",
+    "RecordingInfo",
     "ReplayDivergenceError",
     "Reporter",
     "RestartIntensityError",
@@ -107,6 +140,8 @@ __all__ = [
     "ScriptedHarness",
     "Signal",
     "SignalSource",
+    "SignalStore",
+    "SqliteSignalStore",
     "StoreError",
     "TemplateError",
     "Usage",
@@ -124,3 +159,20 @@ __all__ = [
     "open_engine",
     "run_batch",
 ]
+
+
+_LAZY = ("AnthropicHarness", "ClaudeHarness")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from .harness import anthropic
+
+        value = getattr(anthropic, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -25,6 +25,7 @@ from ._reporting import Reporter
 from ._result import WorkflowResult
 from ._run import RunCore
 from ._workflow import Workflow
+from .recording._plan import resolve_recording
 
 __all__ = ["Engine", "EngineStatistics", "RunHandle", "open_engine"]
 
@@ -122,9 +123,12 @@ class Engine:
         """Validate and start a run of ``workflow``; ``options`` are those of
         :meth:`Workflow.run_reactive`. Engine reporters are added to the run's.
 
-        Raises :class:`WorkflowDefinitionError` here, before anything starts.
+        Raises :class:`WorkflowDefinitionError` (or :class:`StoreError`, when a recording to
+        replay is missing) here, before anything starts.
         """
         options["reporters"] = (*self._reporters, *options.get("reporters", ()))
+        if options.get("recording") is not None:
+            options["recording"] = await resolve_recording(options["recording"])
         core = workflow.prepare(**options)
         handle: RunHandle[S] = RunHandle(core)
         self._handles.add(handle)

@@ -207,12 +207,14 @@ class RestartIntensityError(OpenHarnessError):
         self.causes = tuple(causes)
 
 
-class ReplayDivergenceError(OpenHarnessError):
+class ReplayDivergenceError(HarnessError):
     """A replayed run asked something the recording does not contain.
 
-    ``agent`` and ``occurrence`` identify the ask; ``diff`` is a readable description of what
-    differs from the closest recorded ask; ``divergences`` lists every divergence when the
-    replay was told to collect them all.
+    Raised by the replay harness in place of a harness call, so it fails the activation (and
+    the run) like any harness failure, with ``code="replay_divergence"`` in ``harness:error``.
+    ``agent`` and ``occurrence`` (1-based: the n-th time this run made that same ask) identify
+    the ask; ``diff`` is a readable description of what differs from the closest recorded ask;
+    ``divergences`` lists every divergence when the replay was told to collect them all.
     """
 
     def __init__(
@@ -225,8 +227,9 @@ class ReplayDivergenceError(OpenHarnessError):
         divergences: Sequence[Any] = (),
         partial: WorkflowResult[Any] | None = None,
     ) -> None:
-        super().__init__(message, partial=partial)
-        self.agent = agent
+        super().__init__(
+            message, agent=agent, code="replay_divergence", retryable=False, partial=partial
+        )
         self.occurrence = occurrence
         self.diff = diff
         self.divergences = tuple(divergences)

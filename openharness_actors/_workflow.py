@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
+from ._ambient import ambient_observers
 from ._errors import TemplateError, WorkflowDefinitionError
 from ._extension import RunExtension
 from ._json import to_jsonable
@@ -30,6 +31,9 @@ from ._state import StateModel
 from ._supervision import ON_ERROR_CHOICES, RestartPolicy
 from ._template import Template
 from .harness.protocol import Harness
+from .journal._journal import Journal
+from .journal._resume import resume_run, run_journaled
+from .recording._plan import RecordingOption, plan_recording, resolve_recording
 
 __all__ = ["Workflow", "create_workflow"]
 
@@ -248,12 +252,16 @@ class Workflow(Generic[S]):
         inbox_size: int = 256,
         observers: Sequence[Callable[[Signal], None]] = (),
         extensions: Sequence[RunExtension] = (),
+        recording: RecordingOption = None,
     ) -> RunCore:
         """Validate a run's definition and build it, without starting it.
 
+        ``recording`` is the :meth:`run_reactive` option; modes that look a recording up
+        (``replay``, ``auto``) must be given already resolved (``await recording.resolve()``).
         Raises :class:`WorkflowDefinitionError` listing every problem. Used by
         :meth:`run_reactive` and by engines; most users never call it.
         """
+        plan = plan_recording(recording)
         problems: list[str] = []
         if not isinstance(agents, Mapping) or not agents:
             raise WorkflowDefinitionError("agents must be a non-empty mapping of name -> agent")
@@ -291,6 +299,8 @@ class Workflow(Generic[S]):
                     )
                 agent_problems.extend(self._template_problems(spec, keys))
             chosen = spec.harness or harness
+            if plan is not None:
+                chosen = plan.harness_for(name, chosen, spec.needs_harness)
             harnesses[name] = chosen
             if spec.needs_harness and chosen is None:
                 missing_harness.append(name)
@@ -338,6 +348,9 @@ class Workflow(Generic[S]):
                 problems.append(f"reporter {reporter!r} has no on_signal(signal) method")
         if problems:
             raise _definition_error("run", problems, first_bad_agent)
+        if plan is not None:
+            plan.claim()
+            extensions = (*extensions, *plan.extensions())
 
         preflighted: set[int] = set()
         for chosen in harnesses.values():
@@ -360,7 +373,7 @@ class Workflow(Generic[S]):
             run_id=run_id,
             mailbox_size=mailbox_size,
             inbox_size=inbox_size,
-            observers=tuple(observers),
+            observers=(*observers, *ambient_observers()),
             extensions=tuple(extensions),
         )
         return RunCore(model, options)
@@ -402,6 +415,8 @@ class Workflow(Generic[S]):
         restart: RestartPolicy | None = None,
         mailbox_size: int = 64,
         inbox_size: int = 256,
+        recording: RecordingOption = None,
+        journal: Journal | None = None,
     ) -> WorkflowResult[S]:
         """Run the workflow once, in the calling task, and return its result.
 
@@ -414,13 +429,46 @@ class Workflow(Generic[S]):
         ``restart`` makes the run a supervisor that restarts crashed agents
         (:class:`RestartPolicy`) instead of failing.
         ``max_activations`` guards against signal loops. ``mailbox_size``/``inbox_size``
-        bound agent mailboxes and the broker inbox.
+        bound agent mailboxes and the broker inbox. ``recording`` records the run into a
+        store or replays a recording instead of calling harnesses: a
+        :class:`~openharness_actors.Recording`, a mode string (``"live"``, ``"record"``,
+        ``"replay"``, ``"auto"``) with the default store, or ``None`` (live); the result's
+        ``recording_id`` names the recording written or replayed. ``journal``
+        (a :class:`~openharness_actors.Journal`) writes the run durably so that
+        :meth:`resume` can finish it after a crash; the journal is named after ``run_id``.
 
         Raises :class:`WorkflowDefinitionError` before anything runs;
         :class:`WorkflowTimeoutError`, :class:`HarnessError`, :class:`UserCodeError`,
-        :class:`ActivationLimitError` with ``partial`` when the run fails. Host cancellation
-        propagates after ``workflow:end`` is written.
+        :class:`ActivationLimitError`, :class:`ReplayDivergenceError` with ``partial`` when the
+        run fails; :class:`StoreError` before anything runs when a recording to replay is
+        missing. Host cancellation propagates after ``workflow:end`` is written.
         """
+        if journal is not None:
+            if recording is not None:
+                raise WorkflowDefinitionError(
+                    "give either recording= or journal=: a journaled run is recorded by its journal"
+                )
+            journaled: WorkflowResult[S] = await run_journaled(
+                self,
+                journal,
+                dict(
+                    agents=agents,
+                    state=state,
+                    harness=harness,
+                    end_when=end_when,
+                    timeout=timeout,
+                    reducers=reducers,
+                    reporters=reporters,
+                    max_activations=max_activations,
+                    run_id=run_id,
+                    on_end=on_end,
+                    restart=restart,
+                    mailbox_size=mailbox_size,
+                    inbox_size=inbox_size,
+                ),
+            )
+            return journaled
+        plan = await resolve_recording(recording)
         core = self.prepare(
             agents=agents,
             state=state,
@@ -435,8 +483,61 @@ class Workflow(Generic[S]):
             restart=restart,
             mailbox_size=mailbox_size,
             inbox_size=inbox_size,
+            recording=plan,
         )
-        result: WorkflowResult[S] = await core.execute()
+        result: WorkflowResult[S] = await (plan.execute(core) if plan else core.execute())
+        return result
+
+    async def resume(
+        self,
+        run_id: str,
+        *,
+        journal: Journal,
+        agents: Mapping[str, AgentSpec],
+        harness: Harness | None = None,
+        force: bool = False,
+        end_when: Callable[[S], Any] | None = None,
+        timeout: float | None = None,
+        reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
+        reporters: Sequence[Reporter] = (),
+        max_activations: int | None = None,
+        on_end: Literal["cancel", "drain"] = "cancel",
+        restart: RestartPolicy | None = None,
+        mailbox_size: int = 64,
+        inbox_size: int = 256,
+    ) -> WorkflowResult[S]:
+        """Finish run ``run_id`` after a crash, kill or cancellation, from its ``journal``.
+
+        The run starts again from its journaled initial state; every harness call an earlier
+        attempt completed is answered from the journal (the model is not called again), the
+        others are made live; the result is what an uninterrupted run would have given (see
+        ``openharness_actors.journal._resume`` for the exact guarantee). Pass the same agents,
+        harness and options as the original run: a changed definition is refused unless
+        ``force=True``. The resumed attempt is journaled too.
+
+        Raises :class:`StoreError` when the run has no journal or another process is running
+        or resuming it; :class:`WorkflowDefinitionError` when the workflow changed; then
+        whatever the run itself raises.
+        """
+        result: WorkflowResult[S] = await resume_run(
+            self,
+            run_id,
+            journal,
+            dict(
+                agents=agents,
+                harness=harness,
+                end_when=end_when,
+                timeout=timeout,
+                reducers=reducers,
+                reporters=reporters,
+                max_activations=max_activations,
+                on_end=on_end,
+                restart=restart,
+                mailbox_size=mailbox_size,
+                inbox_size=inbox_size,
+            ),
+            force=force,
+        )
         return result
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 RAY_WORKER_KEY = "worker-side-key-0123456789"
 """A key that only the Ray workers' environment has (see ``ray_cluster``)."""
 

@@ -1,0 +1,172 @@
+"""Recording a run: the recorder extension and the harness wrapper that logs each ask.
+
+:class:`Recorder` is a run extension. ``observe`` (on the broker's path, before delivery) only
+appends the signal to a buffer; the extension's background task writes the buffer to the store
+in batches — once ``batch_size`` signals are waiting, or ``flush_interval`` seconds after the
+first one arrived — so the store is never on the hot path. Each write is shielded, so a batch
+is written whole or not at all. When the run ends, whatever its outcome, ``finish`` writes
+what is left (``workflow:end`` included) and finalizes the recording with the run's status and
+duration: a failed, timed-out or cancelled run keeps everything up to its end.
+
+A store that fails while the run goes on does not fail the run: the error is logged, the batch
+is kept and written again with the next one. What still cannot be written when the run ends is
+raised from ``finish`` (the engine logs it and keeps it in ``RunCore.extension_errors``).
+
+Every ``checkpoint_every`` signals the recorder also checkpoints the workflow state, folded
+from ``workflow:start`` and the ``state:*:changed`` signals it sees.
+
+:class:`RecordingHarness` wraps the harnesses of a recorded run: it publishes the call's
+:class:`Ask` as ``harness:request`` before delegating, which is what replay matches on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import trio
+
+from .._logging import get_logger
+from .._signal import Signal
+from ..harness.protocol import EventSink, Harness, HarnessRequest, HarnessResult
+from ._ask import Ask, AskEvent
+from ._store import RecordingInfo, SignalStore
+
+if TYPE_CHECKING:
+    from .._result import WorkflowResult
+    from .._run import RunCore
+
+__all__ = ["Recorder", "RecordingHarness"]
+
+
+class RecordingHarness:
+    """Publishes each request's ask (``harness:request``), then lets ``inner`` answer it.
+
+    ``name`` and ``model`` are the inner harness's, so the trace reads as it would live.
+    """
+
+    def __init__(self, inner: Harness) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    @property
+    def model(self) -> Any:
+        return getattr(self.inner, "model", None)
+
+    def preflight(self) -> None:
+        self.inner.preflight()
+
+    async def run(self, request: HarnessRequest, emit: EventSink) -> HarnessResult:
+        await emit(AskEvent(Ask.of(request)))
+        return await self.inner.run(request, emit)
+
+
+class Recorder:
+    """Streams one run's signals into ``store`` as recording ``info.id``; see the module
+    docstring."""
+
+    def __init__(
+        self,
+        store: SignalStore,
+        info: RecordingInfo,
+        *,
+        batch_size: int = 256,
+        flush_interval: float = 0.05,
+        checkpoint_every: int = 256,
+    ) -> None:
+        self.store = store
+        self.info = info
+        self.errors: list[BaseException] = []
+        """Store errors met while recording (logged; the run went on)."""
+        self._batch_size = batch_size
+        self._flush_interval = flush_interval
+        self._checkpoint_every = checkpoint_every
+        self._buffer: list[Signal] = []
+        self._checkpoints: list[tuple[int, Any]] = []
+        self._state: dict[str, Any] | None = None
+        self._since_checkpoint = 0
+        self._dirty = trio.Event()
+        self._full = trio.Event()
+        self._created = False
+        self._logger: Any = get_logger(recording_id=info.id)
+
+    @property
+    def recording_id(self) -> str:
+        return self.info.id
+
+    def mark_created(self) -> None:
+        """The recording was created in the store already (by whoever set up the run)."""
+        self._created = True
+
+    def attach(self, core: RunCore) -> None:
+        core.recording_id = self.info.id
+        metadata = {"agents": list(core.options.agents), **self.info.metadata}
+        self.info = attrs.evolve(self.info, run_id=core.run_id, metadata=metadata)
+        self._logger = get_logger(run_id=core.run_id, recording_id=self.info.id)
+
+    def observe(self, signal: Signal) -> None:
+        self._buffer.append(signal)
+        self._fold_state(signal)
+        if len(self._buffer) >= self._batch_size:
+            self._full.set()
+        self._dirty.set()
+
+    def _fold_state(self, signal: Signal) -> None:
+        name = signal.name
+        if name == "workflow:start":
+            state = signal.payload.get("state")
+            self._state = dict(state) if isinstance(state, dict) else None
+        elif self._state is not None and name.startswith("state:") and name.endswith(":changed"):
+            self._state[signal.payload.get("key", name[6:-8])] = signal.payload.get("new_value")
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= self._checkpoint_every and self._state is not None:
+            self._checkpoints.append((signal.seq, dict(self._state)))
+            self._since_checkpoint = 0
+
+    async def run(self) -> None:
+        """Write batches until cancelled (the run ended)."""
+        while True:
+            await self._dirty.wait()
+            if len(self._buffer) < self._batch_size:
+                with trio.move_on_after(self._flush_interval):
+                    await self._full.wait()
+            self._dirty = trio.Event()
+            self._full = trio.Event()
+            await self._flush()
+
+    async def finish(self, result: WorkflowResult[Any]) -> None:
+        """Write what is left and finalize with ``result``'s status and duration; raises the
+        last store error when something could not be written."""
+        await self._flush()
+        if not self._created or self._buffer:
+            raise self.errors[-1]
+        with trio.CancelScope(shield=True):
+            await self.store.finalize(
+                self.info.id, status=result.status, duration_ms=result.metrics.duration_ms
+            )
+
+    async def _flush(self) -> None:
+        """Create the recording if needed, then write the buffer (shielded: whole or not at
+        all). Store errors are logged and kept; the signals stay buffered."""
+        batch, self._buffer = self._buffer, []
+        with trio.CancelScope(shield=True):
+            try:
+                if not self._created:
+                    await self.store.create(self.info)
+                    self._created = True
+                if batch:
+                    await self.store.append(self.info.id, batch)
+            except Exception as exc:
+                self._buffer[:0] = batch
+                self._failed(exc)
+                return
+            checkpoints, self._checkpoints = self._checkpoints, []
+            try:
+                for seq, state in checkpoints:
+                    await self.store.checkpoint(self.info.id, seq, state)
+            except Exception as exc:
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        self.errors.append(exc)
+        self._logger.error("recording_write_failed", error=repr(exc), pending=len(self._buffer))
