@@ -43,6 +43,7 @@ from ._result import WorkflowResult
 from ._state import StateModel
 from ._workflow import Workflow
 from .harness.limits import CallLimits, LocalCallLimiter, using_call_limiter
+from .journal._journal import list_journals
 
 if TYPE_CHECKING:
     from .distributed import RayOptions
@@ -84,7 +85,10 @@ async def run_batch(
     the input structured into the state type with cattrs). ``case_id(input, index)`` names a
     case (default: the input's ``"id"`` key when it is a mapping, else the index).
     ``run_options`` are those of :meth:`Workflow.run_reactive` (agents, harness, end_when,
-    timeout…). ``retry_failed`` runs again, on resume, the cases that failed before.
+    timeout, recording…), except that ``run_id`` is a prefix or a callable of the case id. With
+    ``journal=``, case ``c`` runs as ``case-c`` (or as ``run_id`` says) and a case that has a
+    journal already (its run was interrupted) is resumed from it instead of run afresh: the
+    harness calls it completed are not made again. ``retry_failed`` runs again, on resume, the cases that failed before.
     ``progress`` is a callback, or ``True`` for a :class:`ProgressPrinter` on stderr.
     ``limits`` caps the harness calls of the whole batch (concurrency, requests and tokens
     per minute) for every harness that consults a :class:`CallLimiter`.
@@ -298,7 +302,7 @@ async def run_case(
             error_type=type(exc).__name__,
         )
     try:
-        result = await workflow.run_reactive(state=initial, **run_options)
+        result = await _run_or_resume(workflow, initial, cid, run_options)
     except WorkflowDefinitionError as exc:
         if probe:  # the workflow itself is invalid: stop the batch, do not fail every case
             raise DefinitionFailure(exc) from exc
@@ -330,7 +334,52 @@ async def run_case(
         cost_usd=metrics.cost_usd,
         error=None if error is None else str(error),
         error_type=None if error is None else type(error).__name__,
+        run_id=result.run_id,
+        recording_id=result.recording_id,
     )
+
+
+_RESUME_OPTIONS = frozenset(
+    [
+        "journal",
+        "agents",
+        "harness",
+        "end_when",
+        "timeout",
+        "reducers",
+        "reporters",
+        "max_activations",
+        "on_end",
+        "restart",
+        "mailbox_size",
+        "inbox_size",
+    ]
+)
+
+
+async def _run_or_resume(
+    workflow: Workflow[Any], initial: Any, cid: str, run_options: Mapping[str, Any]
+) -> WorkflowResult[Any]:
+    """Run one case; a journaled case whose journal exists (an earlier attempt was lost) is
+    resumed from it instead, so its completed harness calls are not made again."""
+    options = dict(run_options)
+    run_id = case_run_id(options.pop("run_id", None), cid, journaled="journal" in options)
+    journal = options.get("journal")
+    if journal is not None and await list_journals(journal.resolved_store(), run_id):
+        resume = {k: v for k, v in options.items() if k in _RESUME_OPTIONS}
+        return await workflow.resume(run_id, **resume)
+    return await workflow.run_reactive(state=initial, run_id=run_id, **options)
+
+
+def case_run_id(run_id: Any, cid: str, *, journaled: bool) -> Any:
+    """A case's run id from a batch's ``run_id=``: a callable of the case id, or a prefix
+    (``"<prefix>-<case id>"``); without one, journaled cases are ``"case-<case id>"`` and the
+    others get a fresh id."""
+    if callable(run_id):
+        return run_id(cid)
+    if isinstance(run_id, str):
+        return f"{run_id}-{cid}"
+    return f"case-{cid}" if journaled else run_id
 
 
 def default_state(workflow: Workflow[Any]) -> Callable[[Any], Any]:

@@ -39,7 +39,8 @@ __all__ = [
 class CaseResult:
     """The outcome of one case. ``status`` is the run's status (``completed``,
     ``terminated``, ``failed``, ``timeout``); ``state`` the final (or partial) state as JSON
-    data; ``error`` the error text when the case failed."""
+    data; ``error`` the error text when the case failed; ``run_id`` and ``recording_id`` name
+    the case's run and its recording or journal (``None`` when it has none)."""
 
     case_id: str
     index: int
@@ -51,6 +52,9 @@ class CaseResult:
     cost_usd: float | None = None
     error: str | None = None
     error_type: str | None = None
+    run_id: str | None = None
+    recording_id: str | None = None
+    """The case's recording (or last journal) in the run's store, when it was recorded."""
     resumed: bool = False
     """True when this result was read back from the results file instead of run now."""
 

@@ -1,5 +1,6 @@
 """Batch runs on a local Ray cluster (2 CPUs, started once per session): same results as the
-local runner, cluster-wide call limits, lost workers, resume, keys from the workers' env."""
+local runner, cluster-wide call limits, lost workers, resume, keys from the workers' env,
+recordings and journals the driver reads."""
 
 from __future__ import annotations
 
@@ -18,8 +19,12 @@ import trio
 
 from openharness_actors import (
     HarnessRequest,
+    Journal,
+    MemorySignalStore,
     ProgressPrinter,
+    Recording,
     ScriptedHarness,
+    SqliteSignalStore,
     WorkflowDefinitionError,
     create_workflow,
     run_batch,
@@ -92,7 +97,7 @@ def lines(path: Path) -> list[dict[str, Any]]:
 
 
 def comparable(line: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in line.items() if k != "duration_ms"}
+    return {k: v for k, v in line.items() if k not in ("duration_ms", "run_id")}
 
 
 async def test_200_cases_match_the_local_runner(ray_cluster: Any, tmp_path: Path) -> None:
@@ -114,8 +119,8 @@ async def test_200_cases_match_the_local_runner(ray_cluster: Any, tmp_path: Path
     local, remote = batches["local"], batches["ray"]
     assert remote.metrics.succeeded == remote.metrics.cases == remote.metrics.ran == 200
     assert remote.incidents == ()
-    assert [attrs.evolve(r, duration_ms=0) for r in remote.results] == [
-        attrs.evolve(r, duration_ms=0) for r in local.results
+    assert [attrs.evolve(r, duration_ms=0, run_id=None) for r in remote.results] == [
+        attrs.evolve(r, duration_ms=0, run_id=None) for r in local.results
     ]
     assert remote.results[7].state == {"id": 7, "text": "7", "answer": "SOLVE 7"}
     by_id = {line["case_id"]: comparable(line) for line in lines(tmp_path / "local.jsonl")}
@@ -230,3 +235,108 @@ async def test_invalid_workflow_stops_a_ray_batch(ray_cluster: Any) -> None:
     """A workflow that cannot run raises WorkflowDefinitionError on the driver."""
     with pytest.raises(WorkflowDefinitionError):
         await run_batch(wf, inputs(10), agents={"solver": solver}, ray=RayOptions(workers=1))
+
+
+@attrs.frozen
+class Job:
+    id: int
+    topic: str
+    outline: str | None = None
+    draft: str | None = None
+
+
+jobs_wf = create_workflow(Job)
+job_agents = {
+    "outline": jobs_wf.agent(
+        prompt="Outline {{ topic }}",
+        activate_on=["workflow:start"],
+        updates="outline",
+        emits=["outlined"],
+    ),
+    "draft": jobs_wf.agent(
+        prompt="Draft from {{ outline }}", activate_on=["outlined"], updates="draft"
+    ),
+}
+
+
+def jobs(n: int) -> list[dict[str, Any]]:
+    return [{"id": i, "topic": f"topic-{i}"} for i in range(n)]
+
+
+async def test_recordings_made_on_workers_are_read_by_the_driver(
+    ray_cluster: Any, tmp_path: Path
+) -> None:
+    """Workers record each case into the shared SQLite store; the driver lists them and
+    replays one with no harness."""
+    store = SqliteSignalStore(tmp_path / "recordings.db")
+    batch = await run_batch(
+        jobs_wf,
+        jobs(20),
+        agents=job_agents,
+        harness=ScriptedHarness(default=lambda r: f"<{r.prompt}>"),
+        recording=Recording(mode="record", store=store, tags=["ray"]),
+        ray=RayOptions(workers=2, chunk_size=5),
+    )
+    assert batch.metrics.succeeded == 20
+    listed = await store.list(tags=["ray"], limit=100)
+    assert {info.id for info in listed} == {r.recording_id for r in batch.results}
+    case = batch.results[11]
+    assert case.recording_id is not None
+    replayed = await jobs_wf.run_reactive(
+        agents=job_agents,
+        state=Job(11, "topic-11"),
+        recording=Recording(mode="replay", store=store, recording_id=case.recording_id),
+    )
+    assert attrs.asdict(replayed.state) == case.state
+
+
+async def test_memory_store_is_refused_on_ray(ray_cluster: Any) -> None:
+    """A MemorySignalStore would keep recordings in the workers: refused before any case."""
+    with pytest.raises(WorkflowDefinitionError, match="MemorySignalStore"):
+        await run_batch(
+            jobs_wf,
+            jobs(2),
+            agents=job_agents,
+            harness=ScriptedHarness(default="x"),
+            recording=Recording(mode="record", store=MemorySignalStore()),
+            ray=True,
+        )
+
+
+async def test_journaled_case_of_a_killed_worker_resumes_elsewhere(
+    ray_cluster: Any, tmp_path: Path
+) -> None:
+    """With journal=, a case whose worker dies during its second call resumes on another
+    worker from its journal: its completed first call is not made again."""
+    meter = ray.remote(num_cpus=0)(Meter).remote()
+    marker = str(tmp_path / "killed")
+
+    async def reply(request: HarnessRequest) -> str:
+        step, case = request.agent, request.prompt.split("topic-")[-1].rstrip(">")
+        await await_ref(meter.enter.remote(os.getpid(), f"{step}:{case}"))
+        if (step, case) == ("draft", "7"):
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                pass
+            else:
+                os.kill(os.getpid(), signal.SIGKILL)
+        await await_ref(meter.leave.remote())
+        return f"<{request.prompt}>"
+
+    batch = await run_batch(
+        jobs_wf,
+        jobs(16),
+        agents=job_agents,
+        harness=ScriptedHarness(default=reply),
+        journal=Journal(SqliteSignalStore(tmp_path / "journal.db")),
+        concurrency=8,
+        ray=RayOptions(workers=2, chunk_size=2),
+    )
+    assert batch.metrics.succeeded == 16
+    [incident] = batch.incidents
+    assert "7" in incident.retried
+    _, _, _, calls = await await_ref(meter.report.remote())
+    assert calls["outline:7"] == 1  # answered from the journal on the retry
+    assert calls["draft:7"] == 2
+    assert batch.results[7].state["draft"] == "<Draft from <Outline topic-7>>"

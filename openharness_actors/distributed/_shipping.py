@@ -12,6 +12,10 @@ the workers). On the way it keeps secrets home:
 * if the pickled bytes still contain the value of one of this process's credential-looking
   environment variables (captured by a closure, say), shipping is refused with
   :class:`WorkflowDefinitionError`, naming the variable and not its value.
+
+Recordings and journals made on workers must land where the driver reads them:
+:func:`stores_for_workers` pins the default store to its absolute path on the driver and
+refuses a :class:`MemorySignalStore` (it would stay in the worker's memory).
 """
 
 from __future__ import annotations
@@ -20,14 +24,19 @@ import io
 import os
 import re
 import types
+from collections.abc import Mapping
 from typing import Any
 
+import attrs
 import cloudpickle  # type: ignore[import-untyped]
 import structlog
 
 from .._errors import WorkflowDefinitionError
+from ..journal import Journal
+from ..recording import MemorySignalStore, Recording, SignalStore, SqliteSignalStore
+from ..recording._config import default_store
 
-__all__ = ["is_key_like", "ship", "unship"]
+__all__ = ["is_key_like", "ship", "stores_for_workers", "unship"]
 
 _log = structlog.get_logger("openharness_actors.distributed")
 
@@ -76,6 +85,34 @@ def ship(value: Any) -> bytes:
         )
         raise WorkflowDefinitionError(message, problems=[message])
     return blob
+
+
+def stores_for_workers(run_options: Mapping[str, Any]) -> dict[str, Any]:
+    """``run_options`` with the ``recording=``/``journal=`` stores made usable from workers.
+
+    Raises :class:`WorkflowDefinitionError` for a :class:`MemorySignalStore`.
+    """
+    options = dict(run_options)
+    for key in ("recording", "journal"):
+        option = options.get(key)
+        if isinstance(option, Recording | Journal):
+            options[key] = attrs.evolve(option, store=_shared(key, option.store))
+    return options
+
+
+def _shared(key: str, store: SignalStore | None) -> SignalStore:
+    if store is None:
+        default = default_store()
+        assert isinstance(default, SqliteSignalStore)
+        return SqliteSignalStore(default.path.resolve(), busy_timeout=default.busy_timeout)
+    if isinstance(store, MemorySignalStore):
+        message = (
+            f"{key}= on Ray cannot use a MemorySignalStore: what workers write there stays in "
+            "their memory; use a SqliteSignalStore or JsonlSignalStore on a path the driver "
+            "and the workers share"
+        )
+        raise WorkflowDefinitionError(message, problems=[message])
+    return store
 
 
 def unship(blob: bytes) -> Any:

@@ -38,7 +38,7 @@ from ..harness.limits import CallLimits
 from ._bridge import await_ref
 from ._coordinators import CaseLedger, ClusterCallLimiter, Commit
 from ._options import RayOptions
-from ._shipping import ship
+from ._shipping import ship, stores_for_workers
 from ._worker import CaseWorker, ChunkCase, Job
 
 __all__ = ["run_cases_on_ray"]
@@ -67,7 +67,7 @@ async def run_cases_on_ray(
     travel (a credential in it, something unpicklable), and :class:`WorkerLostError` when
     no worker is left.
     """
-    job = ship(Job(workflow, make_state, dict(run_options)))
+    job = ship(Job(workflow, make_state, stores_for_workers(run_options)))
     started_cluster = await trio.to_thread.run_sync(_connect, options)
     driver = _Driver(book, concurrency, options)
     try:
