@@ -22,8 +22,8 @@ def ray_cluster() -> Iterator[Any]:
     """One local Ray cluster with 2 CPUs for the whole session (tests skip without Ray).
 
     Its processes inherit this environment, plus the test directory on ``PYTHONPATH`` (so
-    test modules import on the workers) and ``OPENHARNESS_TEST_API_KEY``, which the driver
-    does not have.
+    test modules import on the workers) and ``OPENHARNESS_TEST_API_KEY`` and
+    ``ANTHROPIC_API_KEY`` set to ``RAY_WORKER_KEY``, which the driver does not have.
     """
     ray = pytest.importorskip("ray")
     tests = str(Path(__file__).resolve().parent)
@@ -31,6 +31,7 @@ def ray_cluster() -> Iterator[Any]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", path)
         patch.setenv("OPENHARNESS_TEST_API_KEY", RAY_WORKER_KEY)
+        patch.setenv("ANTHROPIC_API_KEY", RAY_WORKER_KEY)
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()

@@ -1,13 +1,23 @@
-"""Call limits: the CallLimiter protocol, the local limiter, and batches with limits=."""
+"""Call limits: the CallLimiter protocol, the local limiter, batches with limits=, and the
+Anthropic harness consulting it."""
 
 from __future__ import annotations
 
+import pickle
+
+import anthropic
 import attrs
 import pytest
 import trio
 import trio.testing
 
-from openharness_actors import HarnessRequest, ScriptedHarness, create_workflow, run_batch
+from openharness_actors import (
+    AnthropicHarness,
+    HarnessRequest,
+    ScriptedHarness,
+    create_workflow,
+    run_batch,
+)
 from openharness_actors.harness.limits import (
     CallLimits,
     LocalCallLimiter,
@@ -15,6 +25,7 @@ from openharness_actors.harness.limits import (
     limited_call,
     using_call_limiter,
 )
+from openharness_actors.testing.fake_anthropic import open_fake_anthropic, text_reply
 
 
 class InFlight:
@@ -144,3 +155,36 @@ async def test_scripted_harness_uses_its_own_limiter(
     assert trio.current_time() == pytest.approx(3)
     assert own.statistics().granted == 3
     assert ambient.statistics().granted == 0
+
+
+async def test_anthropic_harness_consults_the_batch_limiter() -> None:
+    """AnthropicHarness requests hold the ambient limiter's permits: with limits=2 the fake
+    API never sees more than two requests at once, whatever the harness's own limit."""
+    async with (
+        open_fake_anthropic(text_reply("ok"), latency=0.03) as server,
+        AnthropicHarness(api_key="test-key", base_url=server.base_url) as harness,
+    ):
+        batch = await run_batch(
+            wf,
+            [{"id": i} for i in range(10)],
+            agents={"solver": solver},
+            harness=harness,
+            concurrency=10,
+            limits=CallLimits(concurrency=2),
+        )
+    assert batch.metrics.succeeded == 10
+    assert server.statistics().peak_in_flight == 2
+
+
+def test_anthropic_harness_pickles_its_configuration_only() -> None:
+    """A pickled AnthropicHarness keeps its configuration and gets fresh limits and no
+    client; one made with client= refuses to be pickled."""
+    harness = AnthropicHarness(
+        "claude-test", max_tokens=99, max_concurrency=3, requests_per_minute=5, api_key="k-1"
+    )
+    copy = pickle.loads(pickle.dumps(harness))
+    assert (copy.model, copy.max_tokens, copy.max_concurrency) == ("claude-test", 99, 3)
+    figures = copy.statistics()
+    assert figures.requests == 0 and figures.requests_available == 5
+    with pytest.raises(TypeError, match="client="):
+        pickle.dumps(AnthropicHarness(client=anthropic.AsyncAnthropic(api_key="k-2")))

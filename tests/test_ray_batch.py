@@ -16,8 +16,10 @@ import attrs
 import pytest
 import structlog
 import trio
+from conftest import RAY_WORKER_KEY
 
 from openharness_actors import (
+    AnthropicHarness,
     HarnessRequest,
     Journal,
     MemorySignalStore,
@@ -32,6 +34,7 @@ from openharness_actors import (
 from openharness_actors.distributed import RayOptions
 from openharness_actors.distributed._bridge import await_ref
 from openharness_actors.harness.limits import CallLimits
+from openharness_actors.testing.fake_anthropic import open_fake_anthropic, text_reply
 
 ray = pytest.importorskip("ray")
 
@@ -228,7 +231,9 @@ async def test_keys_stay_home_and_come_from_the_workers_env(ray_cluster: Any) ->
         harness=KeyedHarness(api_key="driver-side-key-9999"),
         ray=RayOptions(workers=1),
     )
-    assert {r.state["answer"] for r in batch.results} == {"shipped=False key_suffix=6789"}
+    assert {r.state["answer"] for r in batch.results} == {
+        f"shipped=False key_suffix={RAY_WORKER_KEY[-4:]}"
+    }
 
 
 async def test_invalid_workflow_stops_a_ray_batch(ray_cluster: Any) -> None:
@@ -340,3 +345,26 @@ async def test_journaled_case_of_a_killed_worker_resumes_elsewhere(
     assert calls["outline:7"] == 1  # answered from the journal on the retry
     assert calls["draft:7"] == 2
     assert batch.results[7].state["draft"] == "<Draft from <Outline topic-7>>"
+
+
+async def test_anthropic_harness_on_workers_global_limit_and_worker_key(
+    ray_cluster: Any,
+) -> None:
+    """AnthropicHarness travels to 2 workers, calls the (fake) API with the workers' own key,
+    and limits=CallLimits(concurrency=3) caps the requests of both at 3 at once."""
+    async with open_fake_anthropic(text_reply("ok"), latency=0.05) as server:
+        batch = await run_batch(
+            wf,
+            inputs(30),
+            agents={"solver": solver},
+            harness=AnthropicHarness(base_url=server.base_url, max_concurrency=32),
+            concurrency=30,
+            limits=CallLimits(concurrency=3),
+            ray=RayOptions(workers=2, chunk_size=5),
+        )
+        figures = server.statistics()
+        keys = {request.api_key for request in server.requests}
+    assert batch.metrics.succeeded == 30, batch.failures[:1]
+    assert figures.requests == 30
+    assert figures.peak_in_flight == 3
+    assert keys == {RAY_WORKER_KEY}
