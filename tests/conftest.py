@@ -7,6 +7,7 @@ instead of freezing CI; time-dependent tests use trio's ``MockClock`` with autoj
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,7 +20,8 @@ RAY_WORKER_KEY = "worker-side-key-0123456789"
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[Any]:
-    """One local Ray cluster with 2 CPUs for the whole session (tests skip without Ray).
+    """One local Ray cluster with 2 CPUs for the whole session (tests skip without Ray);
+    the value has ``ray`` (the module) and ``worker_key``.
 
     Its processes inherit this environment, plus the test directory on ``PYTHONPATH`` (so
     test modules import on the workers) and ``OPENHARNESS_TEST_API_KEY`` and
@@ -33,5 +35,5 @@ def ray_cluster() -> Iterator[Any]:
         patch.setenv("OPENHARNESS_TEST_API_KEY", RAY_WORKER_KEY)
         patch.setenv("ANTHROPIC_API_KEY", RAY_WORKER_KEY)
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
+    yield SimpleNamespace(ray=ray, worker_key=RAY_WORKER_KEY)
     ray.shutdown()

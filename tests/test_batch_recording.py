@@ -76,11 +76,23 @@ async def test_interrupted_journaled_case_resumes_from_its_journal(tmp_path: Pat
     """A batch cancelled while case 1 waits on its second call resumes case 1 from its
     journal: its first call is not made again, and the finished cases are not rerun."""
     journal = Journal(SqliteSignalStore(tmp_path / "journal.db"))
+    seen = {"draft 1 started": False, "done": 0}
+    scope = trio.CancelScope()
+
+    def cancel_once_case_1_waits_and_the_others_are_done() -> None:
+        if seen["draft 1 started"] and seen["done"] == 2:
+            scope.cancel()
 
     async def slow_draft_for_1(request: HarnessRequest) -> str:
         if "topic 1" in request.prompt:
+            seen["draft 1 started"] = True
+            cancel_once_case_1_waits_and_the_others_are_done()
             await trio.sleep(30)
         return f"<{request.prompt}>"
+
+    def progress(snapshot: Any) -> None:
+        seen["done"] = snapshot.done
+        cancel_once_case_1_waits_and_the_others_are_done()
 
     first = ScriptedHarness({"outline": lambda r: f"<{r.prompt}>", "draft": slow_draft_for_1})
     options: dict[str, Any] = {
@@ -88,15 +100,8 @@ async def test_interrupted_journaled_case_resumes_from_its_journal(tmp_path: Pat
         "journal": journal,
         "results_path": tmp_path / "results.jsonl",
     }
-    with trio.CancelScope() as scope:
-
-        def stop_when_the_others_are_done(progress: Any) -> None:
-            if progress.done == 2:
-                scope.cancel()
-
-        await run_batch(
-            wf, jobs(3), harness=first, progress=stop_when_the_others_are_done, **options
-        )
+    with scope:
+        await run_batch(wf, jobs(3), harness=first, progress=progress, **options)
     assert first.count("outline") == 3
     second = ScriptedHarness(default=lambda r: f"<{r.prompt}>")
     batch = await run_batch(wf, jobs(3), harness=second, **options)

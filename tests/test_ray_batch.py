@@ -16,7 +16,6 @@ import attrs
 import pytest
 import structlog
 import trio
-from conftest import RAY_WORKER_KEY
 
 from openharness_actors import (
     AnthropicHarness,
@@ -232,7 +231,7 @@ async def test_keys_stay_home_and_come_from_the_workers_env(ray_cluster: Any) ->
         ray=RayOptions(workers=1),
     )
     assert {r.state["answer"] for r in batch.results} == {
-        f"shipped=False key_suffix={RAY_WORKER_KEY[-4:]}"
+        f"shipped=False key_suffix={ray_cluster.worker_key[-4:]}"
     }
 
 
@@ -367,4 +366,4 @@ async def test_anthropic_harness_on_workers_global_limit_and_worker_key(
     assert batch.metrics.succeeded == 30, batch.failures[:1]
     assert figures.requests == 30
     assert figures.peak_in_flight == 3
-    assert keys == {RAY_WORKER_KEY}
+    assert keys == {ray_cluster.worker_key}

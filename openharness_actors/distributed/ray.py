@@ -49,6 +49,7 @@ _LedgerActor = ray.remote(num_cpus=0)(CaseLedger)
 _LimiterActor = ray.remote(num_cpus=0)(ClusterCallLimiter)
 _WorkerActor = ray.remote(CaseWorker)
 _DRAIN_WAIT = 0.5
+_SALVAGE_WAIT = 5.0
 
 
 async def run_cases_on_ray(
@@ -179,15 +180,19 @@ class _Driver:
         self._restarts_left = (
             workers if options.max_worker_restarts is None else options.max_worker_restarts
         )
-        async with open_quiet_nursery() as nursery:
-            self._nursery = nursery
-            for _ in range(workers):
-                self._start_worker()
-            nursery.start_soon(self._drain)
-            await self._feed(cases)
-            if self._in_flight:
-                await self._all_resolved.wait()
-            nursery.cancel_scope.cancel()
+        try:
+            async with open_quiet_nursery() as nursery:
+                self._nursery = nursery
+                for _ in range(workers):
+                    self._start_worker()
+                nursery.start_soon(self._drain)
+                await self._feed(cases)
+                if self._in_flight:
+                    await self._all_resolved.wait()
+                nursery.cancel_scope.cancel()
+        except BaseException:
+            await self._salvage()
+            raise
         statistics = await await_ref(self._ledger.statistics.remote())
         _log.debug(
             "batch on ray done",
@@ -298,6 +303,17 @@ class _Driver:
                     error=message, error_type=WorkerLostError.__name__,
                 )  # fmt: skip
                 await self._resolve(case.index, result)
+
+    async def _salvage(self) -> None:
+        """The batch is failing or cancelled: write out the cases that committed meanwhile,
+        so that resuming does not run them again (shielded, a few seconds at most)."""
+        with trio.CancelScope(shield=True), trio.move_on_after(_SALVAGE_WAIT):
+            commits: list[Commit] = await await_ref(self._ledger.drain.remote(self._received, 0))
+            for commit in commits:
+                outcome = commit.outcome
+                if commit.key in self._in_flight and isinstance(outcome, CaseResult):
+                    del self._in_flight[commit.key]
+                    await self._book.record(outcome)
 
     async def _drain(self) -> None:
         while True:
