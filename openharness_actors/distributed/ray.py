@@ -235,7 +235,6 @@ class _Driver:
     def _start_worker(self) -> None:
         name = f"worker-{len(self._workers)}"
         handle = _WorkerActor.options(
-            name=None,
             num_cpus=self._options.worker_cpus,
             max_concurrency=self._lanes + 1,
             max_restarts=0,
