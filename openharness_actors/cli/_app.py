@@ -61,7 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     configure_logging(level)
     try:
-        code: int = trio.run(args.handler, args)
+        try:
+            code: int = trio.run(args.handler, args)
+        except BaseExceptionGroup as group:
+            raise _lone(group) from None
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return ExitCode.SIGINT
@@ -71,3 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: {kind}: {exc}", file=sys.stderr)
         return code
     return code
+
+
+def _lone(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one exception inside (nested) single-exception groups, else the group itself: a
+    nursery in a library call must not hide which exit code applies."""
+    inner: BaseException = group
+    while isinstance(inner, BaseExceptionGroup) and len(inner.exceptions) == 1:
+        inner = inner.exceptions[0]
+    return inner

@@ -151,7 +151,8 @@ def _import(path: Path, spec: str) -> Any:
         raise WorkflowDefinitionError(f"{spec}: cannot import {str(path)!r} as a Python file")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module  # attrs and dataclasses resolve annotations through it
-    sys.path.insert(0, str(resolved.parent))
+    if str(resolved.parent) not in sys.path:
+        sys.path.insert(0, str(resolved.parent))
     try:
         module_spec.loader.exec_module(module)
     except Exception as exc:

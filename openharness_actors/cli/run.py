@@ -30,7 +30,7 @@ from ..recording._store import check_recording_id
 from ..reporters import ConsoleReporter, LiveReporter
 from ._exit import EXIT_CODES_HELP, ExitCode, UsageError, exit_code_for, exit_code_for_signal
 from ._format import format_metrics, pretty_json, write_json
-from ._interrupt import cancel_on_signals
+from ._interrupt import Interruption, cancel_on_signals
 from ._store import STORE_HELP, open_store
 from ._target import TARGET_HELP, Target, initial_state, load_target
 
@@ -142,9 +142,11 @@ async def _execute(
     reporters: list[Reporter] = [live] if live is not None else []
     if args.signals and not args.quiet:
         reporters.append(ConsoleReporter(sys.stderr, payloads=True))
+    interruption = Interruption()
     with trio.CancelScope() as scope:
 
         def cancel() -> None:
+            # Through the handle once the run exists, so it ends as "cancelled" with a result.
             if handle is not None:
                 handle.cancel()
             else:
@@ -169,10 +171,7 @@ async def _execute(
             except OpenHarnessError as exc:
                 outcome.error = exc
                 outcome.result = exc.partial
-            finally:
-                outcome.signum = interruption.signum
-    if scope.cancelled_caught:  # interrupted before the run started
-        outcome.signum = outcome.signum or interruption.signum
+    outcome.signum = interruption.signum
     return outcome
 
 
@@ -186,6 +185,8 @@ def _report(args: argparse.Namespace, outcome: _Outcome, plan: RecordingPlan | N
         code = ExitCode.OK
     if args.json:
         document = result_document(result, plan)
+        if result is None:  # nothing ran: interrupted before the start, or refused
+            document["status"] = "cancelled" if outcome.signum is not None else "error"
         document["error"] = None if error is None else _error_detail(error)
         document["exit_code"] = int(code)
         write_json(document, sys.stdout)
@@ -208,7 +209,7 @@ def result_document(
     """The ``--json`` form of a run's (possibly partial) result."""
     if result is None:
         return {
-            "status": "cancelled",
+            "status": "error",
             "run_id": None,
             "recording_id": None,
             "recording_mode": None,

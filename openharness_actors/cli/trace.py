@@ -4,7 +4,8 @@ Every signal's ``source.parent`` is the id of the signal that caused it (``workf
 the root), so the log is a forest: each signal is printed under its cause, children in broker
 order. ``--exclude PATTERN`` hides signals (``text:delta``, say); their children move up to
 the nearest shown ancestor. A signal whose parent is not in the recording starts a tree of
-its own. The walk is iterative, so a long chain cannot exhaust the recursion limit.
+its own. The walk is iterative, so a long chain cannot exhaust the recursion limit, and past
+:data:`MAX_DRAWN_DEPTH` levels lines stop moving right and show their depth as ``<n>``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from .._signal import Signal
 from ._format import signal_line
 from ._store import STORE_HELP, open_store
 
-__all__ = ["causality_tree", "register"]
+__all__ = ["MAX_DRAWN_DEPTH", "causality_tree", "register"]
+
+MAX_DRAWN_DEPTH = 30
+"""Deeper signals (long loops) are not indented further; ``<depth>`` marks them instead."""
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,16 +85,18 @@ def causality_tree(
     for group in children.values():
         group.sort(key=lambda s: s.seq)
 
-    # (signal, prefix of its line, prefix of its children's lines)
-    stack: list[tuple[Signal, str, str]] = [
-        (root, "", "") for root in reversed(children.get(None, []))
+    # (signal, depth, prefix of its line, prefix of its children's lines)
+    stack: list[tuple[Signal, int, str, str]] = [
+        (root, 0, "", "") for root in reversed(children.get(None, []))
     ]
     while stack:
-        signal, lead, indent = stack.pop()
-        yield lead + signal_line(signal, width)
+        signal, depth, lead, indent = stack.pop()
+        marker = f"<{depth}> " if depth > MAX_DRAWN_DEPTH else ""
+        yield lead + marker + signal_line(signal, width)
         kids = children.get(signal.id, [])
         for position, kid in reversed(list(enumerate(kids))):
             last = position == len(kids) - 1
-            stack.append(
-                (kid, indent + ("└─ " if last else "├─ "), indent + ("   " if last else "│  "))
-            )
+            branch, below = ("└─ ", "   ") if last else ("├─ ", "│  ")
+            if depth >= MAX_DRAWN_DEPTH:  # stop indenting; the marker tells the depth
+                below = ""
+            stack.append((kid, depth + 1, indent + branch, indent + below))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import analyze  # a sibling module: the file's directory is on sys.path
 import attrs
-from analyze import State, agents, workflow  # a sibling module: the file's directory is on sys.path
 
 from openharness_actors import HarnessError, ScriptedHarness, create_workflow
 
@@ -15,19 +15,23 @@ def failing() -> dict[str, Any]:
     harness = ScriptedHarness(
         {"analyzer": "fine", "summarizer": HarnessError("model overloaded", code="overloaded")}
     )
-    return {"workflow": workflow, "agents": agents, "harness": harness}
+    return {"workflow": analyze.workflow, "agents": analyze.agents, "harness": harness}
 
 
 def slow() -> dict[str, Any]:
     """The analyzer thinks for ten minutes (for timeouts and interrupts)."""
-    return {"workflow": workflow, "agents": agents, "harness": ScriptedHarness(default="x", delay=600)}
+    return {
+        "workflow": analyze.workflow,
+        "agents": analyze.agents,
+        "harness": ScriptedHarness(default="x", delay=600),
+    }
 
 
 def ending() -> dict[str, Any]:
     """end_when stops the run after the analysis."""
     return {
-        "workflow": workflow,
-        "agents": agents,
+        "workflow": analyze.workflow,
+        "agents": analyze.agents,
         "harness": ScriptedHarness(default="done"),
         "end_when": lambda state: state.analysis is not None,
     }
@@ -59,7 +63,7 @@ def not_a_mapping() -> list[str]:
 
 def unknown_option() -> dict[str, Any]:
     """Returns an option the CLI owns."""
-    return {"workflow": workflow, "agents": agents, "timeout": 3}
+    return {"workflow": analyze.workflow, "agents": analyze.agents, "timeout": 3}
 
 
 def raises() -> dict[str, Any]:
@@ -68,4 +72,8 @@ def raises() -> dict[str, Any]:
 
 
 not_callable = 42
-_ = State
+
+
+def no_agents() -> dict[str, Any]:
+    """Forgets the agents."""
+    return {"workflow": analyze.workflow}
