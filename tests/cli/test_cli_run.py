@@ -145,3 +145,13 @@ async def test_console_script_is_the_same_command(cli: Cli) -> None:
         [script, "--version"], capture_stdout=True, env=cli.env, cwd=cli.directory
     )
     assert process.stdout.decode().startswith("openharness-actors ")
+
+
+async def test_readme_flow_file_runs_with_the_readme_command(cli: Cli) -> None:
+    """The README's example workflow file runs with the README's first command."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = next(b for b in readme.split("```python\n") if b.startswith("# flow.py"))
+    (cli.directory / "flow.py").write_text(block.split("```")[0])
+    done = await cli("run", "flow.py", "--state", '{"input": "hello"}')
+    assert done.code == 0, done.err
+    assert json.loads(done.out.partition("\n")[2]) == {"input": "hello", "result": "looks fine"}
