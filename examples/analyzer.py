@@ -34,13 +34,9 @@ analyzer = workflow.agent(
 def make_harness() -> Harness:
     """Claude when a key is available, otherwise a scripted stand-in."""
     if os.environ.get("ANTHROPIC_API_KEY"):
-        try:
-            from openharness_actors import AnthropicHarness  # type: ignore[attr-defined]
-        except ImportError:
-            pass
-        else:
-            harness: Harness = AnthropicHarness(model="claude-sonnet-4-20250514")
-            return harness
+        from openharness_actors import AnthropicHarness
+
+        return AnthropicHarness()  # the current Sonnet; key from ANTHROPIC_API_KEY
     return ScriptedHarness(
         {"analyzer": lambda request: f"(scripted) {len(request.prompt.split())} words analyzed."}
     )

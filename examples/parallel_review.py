@@ -103,13 +103,9 @@ SCRIPT = {
 def make_harness() -> Harness:
     """Claude when a key is available, otherwise scripted reviewers with human-ish delays."""
     if os.environ.get("ANTHROPIC_API_KEY"):
-        try:
-            from openharness_actors import AnthropicHarness  # type: ignore[attr-defined]
-        except ImportError:
-            pass
-        else:
-            harness: Harness = AnthropicHarness(model="claude-sonnet-4-20250514")
-            return harness
+        from openharness_actors import AnthropicHarness
+
+        return AnthropicHarness()  # the current Sonnet; key from ANTHROPIC_API_KEY
     delays = {"security": 0.6, "performance": 0.9, "style": 0.3, "decider": 0.4}
     return ScriptedHarness(SCRIPT, delay=delays, chunk_size=12)
 

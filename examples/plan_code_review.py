@@ -113,13 +113,9 @@ SCRIPT = {
 def make_harness() -> Harness:
     """Claude when a key is available, otherwise the scripted team."""
     if os.environ.get("ANTHROPIC_API_KEY"):
-        try:
-            from openharness_actors import AnthropicHarness  # type: ignore[attr-defined]
-        except ImportError:
-            pass
-        else:
-            harness: Harness = AnthropicHarness(model="claude-sonnet-4-20250514")
-            return harness
+        from openharness_actors import AnthropicHarness
+
+        return AnthropicHarness()  # the current Sonnet; key from ANTHROPIC_API_KEY
     return ScriptedHarness(SCRIPT, delay=0.05)
 
 

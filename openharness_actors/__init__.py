@@ -2,7 +2,12 @@
 
 Agents declare the signals that wake them (``activate_on``), the signals they emit and the
 state key they update; the workflow emerges from the signal flow. See ``README.md``.
+
+``AnthropicHarness``/``ClaudeHarness`` are imported on first access, so that importing the
+package does not import the ``anthropic`` SDK until a program uses it.
 """
+
+import typing as _typing
 
 from ._agent import AgentContext as AgentContext, AgentSpec as AgentSpec
 from ._batch import (
@@ -56,6 +61,7 @@ from .harness import (
     HarnessResult as HarnessResult,
     ScriptedHarness as ScriptedHarness,
 )
+from .journal import Journal as Journal
 from .recording import (
     JsonlSignalStore as JsonlSignalStore,
     MemorySignalStore as MemorySignalStore,
@@ -76,6 +82,12 @@ from .reporters import (
     MetricsSnapshot as MetricsSnapshot,
 )
 
+if _typing.TYPE_CHECKING:
+    from .harness.anthropic import (
+        AnthropicHarness as AnthropicHarness,
+        ClaudeHarness as ClaudeHarness,
+    )
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -85,10 +97,12 @@ __all__ = [
     "AgentFigures",
     "AgentMetrics",
     "AgentSpec",
+    "AnthropicHarness",
     "BatchMetrics",
     "BatchProgress",
     "BatchResult",
     "CaseResult",
+    "ClaudeHarness",
     "ConsoleReporter",
     "Engine",
     "EngineStatistics",
@@ -98,6 +112,7 @@ __all__ = [
     "HarnessError",
     "HarnessRequest",
     "HarnessResult",
+    "Journal",
     "JsonlSignalStore",
     "LiveReporter",
     "LogCursor",
@@ -142,3 +157,20 @@ __all__ = [
     "open_engine",
     "run_batch",
 ]
+
+
+_LAZY = ("AnthropicHarness", "ClaudeHarness")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from .harness import anthropic
+
+        value = getattr(anthropic, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

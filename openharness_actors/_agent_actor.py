@@ -200,11 +200,11 @@ class AgentActor:
         spec = self.spec
         value = await self._attempts(ctx, activation_id)
         if spec.updates is not None:
-            applied = await core.state_actor.commit(
-                Commit(self.name, spec.updates, value, activation_id)
-            )
-            if not applied:
+            commit = Commit(self.name, spec.updates, value, activation_id)
+            if not await core.state_actor.commit(commit):
                 return False
+            if core.barrier is not None and commit.changed_id is not None:
+                await core.barrier(commit.changed_id)
         try:
             output = to_jsonable(value)
         except TypeError as exc:
@@ -326,7 +326,7 @@ class AgentActor:
         self._stats.usage = self._stats.usage + result.usage
         if result.cost_usd is not None:
             self._stats.cost_usd = (self._stats.cost_usd or 0.0) + result.cost_usd
-        await publish(
+        end_id = await publish(
             "harness:end",
             {
                 "output": result.output,
@@ -338,6 +338,8 @@ class AgentActor:
             },
             source,
         )
+        if core.barrier is not None:  # a durable journal: the result is written before we go on
+            await core.barrier(end_id)
         if self.spec.output is None:
             return result.output
         return parse_output(result.output, self.spec.output, agent=self.name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -130,6 +130,10 @@ class RunCore:
         self.started_at: float | None = None
         self.result: WorkflowResult[Any] | None = None
         self.recording_id: str | None = None
+        self.barrier: Callable[[str], Awaitable[None]] | None = None
+        """Set by a durable journal: ``await barrier(signal_id)`` returns once that signal
+        is durably written. Activations await it after a harness result and after their
+        commit; the state actor after a reducer's change."""
         self.extension_errors: list[BaseException] = []
         self._activations = 0
         self._active: dict[trio.CancelScope, str | None] = {}

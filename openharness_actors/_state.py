@@ -233,6 +233,15 @@ class StateModel:
         """The state as JSON-compatible data."""
         return to_jsonable(state)
 
+    def from_jsonable(self, data: Any) -> Any:
+        """Inverse of :meth:`to_jsonable`: a state of this model from JSON data (structured
+        with cattrs). Raises ``cattrs`` validation errors or ``TypeError`` on mismatch."""
+        if self.kind == "mapping":
+            if not isinstance(data, Mapping):
+                raise TypeError(f"expected an object for {self.type_name}, got {data!r}")
+            return FrozenState(data)
+        return converter.structure(data, self.state_type)
+
 
 def values_equal(a: Any, b: Any) -> bool:
     """Whether two state values are the same (identity, then ``==``; a failing or

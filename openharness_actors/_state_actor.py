@@ -34,7 +34,7 @@ __all__ = ["Commit", "StateActor"]
 class Commit:
     """An activation's request to set ``key`` to ``value``; ``applied`` is the answer."""
 
-    __slots__ = ("agent", "applied", "done", "key", "parent", "value")
+    __slots__ = ("agent", "applied", "changed_id", "done", "key", "parent", "value")
 
     def __init__(self, agent: str, key: str, value: Any, parent: str) -> None:
         self.agent = agent
@@ -43,6 +43,8 @@ class Commit:
         self.parent = parent
         self.done = trio.Event()
         self.applied = False
+        self.changed_id: str | None = None
+        """The id of the ``state:<key>:changed`` signal, when the value changed."""
 
 
 class _Reduce:
@@ -131,6 +133,7 @@ class StateActor:
         changed_id = await self._publish_change(
             commit.key, old_value, commit.value, agent=commit.agent, parent=commit.parent
         )
+        commit.changed_id = changed_id
         await self._check_end(changed_id, agent=commit.agent, activation=commit.parent)
 
     async def _apply_reducers(self, message: _Reduce) -> None:
@@ -160,6 +163,8 @@ class StateActor:
                     key, before, after, agent=signal.source.agent, parent=signal.id
                 )
             if last_id is not None:
+                if core.barrier is not None:  # a durable journal writes the change first
+                    await core.barrier(last_id)
                 await self._check_end(last_id, agent=signal.source.agent)
                 if core.state_frozen:
                     return

@@ -31,6 +31,8 @@ from ._state import StateModel
 from ._supervision import ON_ERROR_CHOICES, RestartPolicy
 from ._template import Template
 from .harness.protocol import Harness
+from .journal._journal import Journal
+from .journal._resume import resume_run, run_journaled
 from .recording._plan import RecordingOption, plan_recording, resolve_recording
 
 __all__ = ["Workflow", "create_workflow"]
@@ -414,6 +416,7 @@ class Workflow(Generic[S]):
         mailbox_size: int = 64,
         inbox_size: int = 256,
         recording: RecordingOption = None,
+        journal: Journal | None = None,
     ) -> WorkflowResult[S]:
         """Run the workflow once, in the calling task, and return its result.
 
@@ -430,7 +433,9 @@ class Workflow(Generic[S]):
         store or replays a recording instead of calling harnesses: a
         :class:`~openharness_actors.Recording`, a mode string (``"live"``, ``"record"``,
         ``"replay"``, ``"auto"``) with the default store, or ``None`` (live); the result's
-        ``recording_id`` names the recording written or replayed.
+        ``recording_id`` names the recording written or replayed. ``journal``
+        (a :class:`~openharness_actors.Journal`) writes the run durably so that
+        :meth:`resume` can finish it after a crash; the journal is named after ``run_id``.
 
         Raises :class:`WorkflowDefinitionError` before anything runs;
         :class:`WorkflowTimeoutError`, :class:`HarnessError`, :class:`UserCodeError`,
@@ -438,6 +443,31 @@ class Workflow(Generic[S]):
         run fails; :class:`StoreError` before anything runs when a recording to replay is
         missing. Host cancellation propagates after ``workflow:end`` is written.
         """
+        if journal is not None:
+            if recording is not None:
+                raise WorkflowDefinitionError(
+                    "give either recording= or journal=: a journaled run is recorded by its journal"
+                )
+            journaled: WorkflowResult[S] = await run_journaled(
+                self,
+                journal,
+                dict(
+                    agents=agents,
+                    state=state,
+                    harness=harness,
+                    end_when=end_when,
+                    timeout=timeout,
+                    reducers=reducers,
+                    reporters=reporters,
+                    max_activations=max_activations,
+                    run_id=run_id,
+                    on_end=on_end,
+                    restart=restart,
+                    mailbox_size=mailbox_size,
+                    inbox_size=inbox_size,
+                ),
+            )
+            return journaled
         plan = await resolve_recording(recording)
         core = self.prepare(
             agents=agents,
@@ -456,6 +486,58 @@ class Workflow(Generic[S]):
             recording=plan,
         )
         result: WorkflowResult[S] = await (plan.execute(core) if plan else core.execute())
+        return result
+
+    async def resume(
+        self,
+        run_id: str,
+        *,
+        journal: Journal,
+        agents: Mapping[str, AgentSpec],
+        harness: Harness | None = None,
+        force: bool = False,
+        end_when: Callable[[S], Any] | None = None,
+        timeout: float | None = None,
+        reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
+        reporters: Sequence[Reporter] = (),
+        max_activations: int | None = None,
+        on_end: Literal["cancel", "drain"] = "cancel",
+        restart: RestartPolicy | None = None,
+        mailbox_size: int = 64,
+        inbox_size: int = 256,
+    ) -> WorkflowResult[S]:
+        """Finish run ``run_id`` after a crash, kill or cancellation, from its ``journal``.
+
+        The run starts again from its journaled initial state; every harness call an earlier
+        attempt completed is answered from the journal (the model is not called again), the
+        others are made live; the result is what an uninterrupted run would have given (see
+        ``openharness_actors.journal._resume`` for the exact guarantee). Pass the same agents,
+        harness and options as the original run: a changed definition is refused unless
+        ``force=True``. The resumed attempt is journaled too.
+
+        Raises :class:`StoreError` when the run has no journal or another process is running
+        or resuming it; :class:`WorkflowDefinitionError` when the workflow changed; then
+        whatever the run itself raises.
+        """
+        result: WorkflowResult[S] = await resume_run(
+            self,
+            run_id,
+            journal,
+            dict(
+                agents=agents,
+                harness=harness,
+                end_when=end_when,
+                timeout=timeout,
+                reducers=reducers,
+                reporters=reporters,
+                max_activations=max_activations,
+                on_end=on_end,
+                restart=restart,
+                mailbox_size=mailbox_size,
+                inbox_size=inbox_size,
+            ),
+            force=force,
+        )
         return result
 
 

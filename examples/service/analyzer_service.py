@@ -98,13 +98,9 @@ def make_harness(*, delay: float = 0.0) -> Harness:
     """Claude when ``ANTHROPIC_API_KEY`` is set (shared by every request, so its concurrency
     and rate limits hold service-wide), else a scripted stand-in that streams its reply."""
     if os.environ.get("ANTHROPIC_API_KEY"):
-        try:
-            from openharness_actors import AnthropicHarness  # type: ignore[attr-defined]
-        except ImportError:
-            log.warning("anthropic_harness_unavailable", fallback="scripted")
-        else:
-            harness: Harness = AnthropicHarness(model="claude-sonnet-4-20250514")
-            return harness
+        from openharness_actors import AnthropicHarness
+
+        return AnthropicHarness()  # the current Sonnet; key from ANTHROPIC_API_KEY
 
     def reply(request: Any) -> str:
         words = len(request.prompt.split()) - 1

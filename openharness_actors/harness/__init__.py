@@ -1,4 +1,10 @@
-"""Harnesses: the seam between agents and models. See :mod:`.protocol`."""
+"""Harnesses: the seam between agents and models. See :mod:`.protocol`.
+
+``AnthropicHarness`` (and its alias ``ClaudeHarness``) is imported on first access, so that
+importing the package does not import the ``anthropic`` SDK until a program uses it.
+"""
+
+import typing as _typing
 
 from .function import FunctionHarness as FunctionHarness
 from .protocol import (
@@ -17,7 +23,12 @@ from .protocol import (
 )
 from .scripted import ScriptedHarness as ScriptedHarness
 
+if _typing.TYPE_CHECKING:
+    from .anthropic import AnthropicHarness as AnthropicHarness, ClaudeHarness as ClaudeHarness
+
 __all__ = [
+    "AnthropicHarness",
+    "ClaudeHarness",
     "EventSink",
     "FunctionHarness",
     "Harness",
@@ -33,3 +44,20 @@ __all__ = [
     "ToolCall",
     "ToolResult",
 ]
+
+
+_LAZY = ("AnthropicHarness", "ClaudeHarness")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import anthropic
+
+        value = getattr(anthropic, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

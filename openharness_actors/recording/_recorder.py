@@ -94,6 +94,10 @@ class Recorder:
     def recording_id(self) -> str:
         return self.info.id
 
+    def mark_created(self) -> None:
+        """The recording was created in the store already (by whoever set up the run)."""
+        self._created = True
+
     def attach(self, core: RunCore) -> None:
         core.recording_id = self.info.id
         metadata = {"agents": list(core.options.agents), **self.info.metadata}

@@ -34,7 +34,14 @@ if TYPE_CHECKING:
     from .._result import WorkflowResult
     from .._run import RunCore
 
-__all__ = ["RecordedCall", "ReplayExtension", "ReplayHarness", "ReplayIndex", "ReplaySession"]
+__all__ = [
+    "RecordedCall",
+    "ReplayExtension",
+    "ReplayHarness",
+    "ReplayIndex",
+    "ReplaySession",
+    "serve_recorded",
+]
 
 _USAGE_FIELDS = frozenset(attrs.fields_dict(Usage))
 
@@ -260,19 +267,26 @@ class ReplayHarness:
         Raises :class:`ReplayDivergenceError` when the recording cannot answer the ask.
         """
         ask = Ask.of(request)
-        call = self._session.take(ask)
-        await emit(AskEvent(ask))
-        for name, payload in call.events:
-            await emit(cast(HarnessEvent, _RecordedEvent(name, payload)))
-        if call.result is not None:
-            return call.result
-        if call.error is not None:
-            error = call.error
-            raise HarnessError(
-                str(error), agent=request.agent, code=error.code, retryable=error.retryable
-            )
-        await trio.sleep_forever()
-        raise AssertionError("unreachable")
+        return await serve_recorded(self._session.take(ask), ask, request, emit)
+
+
+async def serve_recorded(
+    call: RecordedCall, ask: Ask, request: HarnessRequest, emit: EventSink
+) -> HarnessResult:
+    """Answer ``request`` with a recorded call: emit its ask and events, then return its result
+    or raise its error; a call that never finished blocks until cancelled."""
+    await emit(AskEvent(ask))
+    for name, payload in call.events:
+        await emit(cast(HarnessEvent, _RecordedEvent(name, payload)))
+    if call.result is not None:
+        return call.result
+    if call.error is not None:
+        error = call.error
+        raise HarnessError(
+            str(error), agent=request.agent, code=error.code, retryable=error.retryable
+        )
+    await trio.sleep_forever()
+    raise AssertionError("unreachable")
 
 
 class ReplayExtension:

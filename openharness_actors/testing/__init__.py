@@ -6,8 +6,13 @@
   :func:`assert_causal_chain`, with failure messages that show what the trace holds;
 * the pytest plugin (:mod:`.pytest_plugin`, loaded automatically) adds the
   ``workflow_recording`` fixture — record once locally, replay in CI — and
-  ``captured_signals``.
+  ``captured_signals``;
+* a fake Anthropic Messages API server (:mod:`.fake_anthropic`: :func:`open_fake_anthropic`,
+  scripted replies, errors, latency; also ``python -m openharness_actors.testing.fake_anthropic``)
+  for testing Claude-backed workflows offline. Its names load on first access.
 """
+
+import typing as _typing
 
 from ._assertions import (
     assert_causal_chain as assert_causal_chain,
@@ -22,7 +27,43 @@ from ._assertions import (
 )
 from ._capture import SignalCapture as SignalCapture, capture_signals as capture_signals
 
+if _typing.TYPE_CHECKING:
+    from .fake_anthropic import (
+        FakeAnthropic as FakeAnthropic,
+        FakeAnthropicStatistics as FakeAnthropicStatistics,
+        FakeReply as FakeReply,
+        FakeToolUse as FakeToolUse,
+        RecordedRequest as RecordedRequest,
+        dropped_reply as dropped_reply,
+        http_error as http_error,
+        open_fake_anthropic as open_fake_anthropic,
+        stalled_reply as stalled_reply,
+        stream_error as stream_error,
+        text_reply as text_reply,
+        tool_use_reply as tool_use_reply,
+    )
+
+_FAKE = (
+    "FakeAnthropic",
+    "FakeAnthropicStatistics",
+    "FakeReply",
+    "FakeToolUse",
+    "RecordedRequest",
+    "dropped_reply",
+    "http_error",
+    "open_fake_anthropic",
+    "stalled_reply",
+    "stream_error",
+    "text_reply",
+    "tool_use_reply",
+)
+
 __all__ = [
+    "FakeAnthropic",
+    "FakeAnthropicStatistics",
+    "FakeReply",
+    "FakeToolUse",
+    "RecordedRequest",
     "SignalCapture",
     "assert_causal_chain",
     "assert_count",
@@ -31,7 +72,28 @@ __all__ = [
     "assert_signal",
     "capture_signals",
     "causal_chain",
+    "dropped_reply",
     "find_signals",
     "format_signals",
+    "http_error",
+    "open_fake_anthropic",
     "signals_of",
+    "stalled_reply",
+    "stream_error",
+    "text_reply",
+    "tool_use_reply",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in _FAKE:
+        from . import fake_anthropic
+
+        value = getattr(fake_anthropic, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FAKE})

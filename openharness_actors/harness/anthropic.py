@@ -1,0 +1,722 @@
+"""AnthropicHarness: Claude through the official ``anthropic`` SDK, streamed, under trio.
+
+This is the only module that imports ``anthropic``. It turns one :class:`HarnessRequest`
+into Messages API calls made with ``anthropic.AsyncAnthropic``, whose HTTP layer picks
+trio's backend at run time, so calls run natively in the caller's trio tasks (no threads, no
+asyncio). It owns: request building (model, system, tools, structured-output instructions),
+streaming the reply into harness events, the tool-use loop, retries, the limits shared by
+every run that uses the harness object, error mapping and the cost estimate. It never
+touches workflow state and never logs prompts, replies or the API key.
+
+Streaming: a request is sent with ``messages.with_streaming_response.create(stream=True)``
+(the SDK builds, authenticates and sends it, and raises its typed errors for error
+statuses), and the SSE body is decoded by :mod:`._messages_stream` rather than by the SDK's
+``AsyncStream``. A stream abandoned mid-way (``error`` event, timeout, cancellation) must
+release its connection at once; ``AsyncStream`` leaves its nested async generators to the
+garbage collector when that happens, which trio reports as ``ResourceWarning`` and which
+delays the close. See :func:`_read_stream` for how the body is read instead.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any, Literal
+
+import anthropic
+import attrs
+import trio
+
+from .._errors import HarnessError, OutputParseError, WorkflowDefinitionError
+from .._logging import get_logger
+from .._output import parse_output
+from .._policy import RetryPolicy
+from .._pricing import estimate_cost
+from .._usage import Usage
+from ._limits import RateLimiter
+from ._messages_stream import SSEDecoder, StreamErrorEvent, ToolUse, TurnAssembler
+from ._schema import json_schema
+from ._tools import ToolOutcome, ToolSpec, tool_spec
+from .protocol import EventSink, HarnessRequest, HarnessResult, HarnessRetry, ToolResult
+
+__all__ = ["DEFAULT_MODEL", "AnthropicHarness", "AnthropicHarnessStatistics", "ClaudeHarness"]
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+"""The model used when neither the harness nor the agent names one."""
+
+_RETRYABLE_STATUS = frozenset({408, 409, 429})
+_RETRYABLE_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
+
+
+@attrs.frozen
+class AnthropicHarnessStatistics:
+    """A snapshot of a harness's traffic since it was created.
+
+    ``requests`` counts HTTP attempts started (retries included), ``retries`` the attempts
+    that were retried, ``in_flight`` the requests now holding a concurrency slot and
+    ``peak_in_flight`` the most at once; ``waiting`` is the number of tasks waiting for a slot.
+    ``requests_available``/``tokens_available`` are the rate limiters' levels (``None``
+    without that limit).
+    """
+
+    requests: int
+    retries: int
+    in_flight: int
+    peak_in_flight: int
+    waiting: int
+    max_concurrency: int | None
+    requests_available: float | None = None
+    tokens_available: float | None = None
+
+
+@attrs.frozen
+class _Failure:
+    """One failed attempt, before the retry decision."""
+
+    code: str
+    message: str
+    retryable: bool
+    status_code: int | None = None
+    request_id: str | None = None
+    retry_after: float | None = None
+    cause: BaseException | None = None
+
+    def error(self, agent: str, attempts: int) -> HarnessError:
+        tried = f" (after {attempts} attempts)" if attempts > 1 else ""
+        error = HarnessError(
+            f"agent {agent!r}: Anthropic API call failed{tried}: {self.message}",
+            agent=agent,
+            code=self.code,
+            retryable=self.retryable,
+            status_code=self.status_code,
+            request_id=self.request_id,
+        )
+        error.__cause__ = self.cause
+        return error
+
+
+class AnthropicHarness:
+    """Runs agents on Claude through the Messages API.
+
+    Request: the agent's rendered prompt is the user message; ``request.system`` (already
+    rendered) replaces the harness's ``system``; ``request.model`` replaces ``model``.
+    ``max_tokens``, ``temperature`` (``None``: the API default; recent models refuse other
+    values) and ``thinking`` (an extended-thinking budget in tokens, ``"adaptive"``, or
+    ``None`` for the model's default) apply to every call.
+
+    Events: text and thinking deltas as they arrive, a complete event per text or thinking
+    block, ``tool:call`` when a ``tool_use`` block is complete and ``tool:result`` when the tool
+    returned. After a retried attempt the deltas of the new attempt start from the beginning;
+    the ``harness:retry`` signal in between marks where. The result's ``output`` is the text of
+    the last turn; ``usage`` and ``cost_usd`` sum the activation's turns (tool and repair turns
+    included, failed attempts not); ``cost_usd`` is ``None`` for a model without a price in
+    :mod:`openharness_actors._pricing`.
+
+    Tools: the agent's callables (see :mod:`._tools`). The model may ask for tools up to
+    ``max_tool_turns`` times per activation; the tools of one turn run concurrently; asking
+    again after that raises :class:`HarnessError` (code ``"max_tool_turns"``). A tool's
+    exception goes back to the model as an ``is_error`` result and into ``tool:result``.
+
+    Structured output: when the agent has ``output=T`` (not ``str``), the system prompt gains
+    the JSON Schema of ``T`` and an instruction to reply with one JSON value only (a forced
+    tool is not used: recent models refuse forced tool choice). With ``repair_output`` a
+    reply that does not parse into ``T`` gets one follow-up turn showing the problem; the
+    engine parses the final reply and raises :class:`OutputParseError` if it still does not fit.
+
+    Limits, shared by every run and activation using this object: ``max_concurrency``
+    requests at once (``None``: no limit), ``requests_per_minute`` and ``tokens_per_minute``
+    (token buckets; tokens are estimated at four characters each before a request, then
+    corrected with the reported input, cache-write and output tokens).
+
+    Retries: 429, 408, 409, 5xx, ``overloaded_error``/``api_error`` events, connection errors,
+    incomplete streams and per-call timeouts are retried up to ``max_retries`` times, waiting
+    ``retry-after`` when the response has it and ``retry``'s exponential backoff with jitter
+    otherwise (``retry`` is a :class:`RetryPolicy`; its ``attempts`` is replaced by
+    ``max_retries + 1``). Other 4xx are not retried. The SDK's own retries are turned off, so
+    every retry is a ``harness:retry`` signal. The final failure raises :class:`HarnessError`
+    with ``code``, ``status_code``, ``request_id`` and the agent, the SDK error as its cause.
+
+    ``timeout`` bounds each HTTP attempt, streaming included (``None``: no bound); it is also
+    the SDK client's connect/read timeout. Cancellation (``end_when``, a run timeout, the
+    host) closes the HTTP stream at once; nothing of a cancelled call outlives it.
+
+    Client: give ``api_key`` (default: ``ANTHROPIC_API_KEY`` when the first call is made),
+    ``base_url`` (default: the SDK's, ``ANTHROPIC_BASE_URL`` included), or a configured
+    ``client`` (an ``AsyncAnthropic``, used with its retries off; you close it). A client the
+    harness makes belongs to the trio run that made it: close it with :meth:`aclose` (or
+    ``async with harness:``) before that run ends. The key never appears in ``repr``,
+    signals, logs or error messages.
+    """
+
+    name = "anthropic"
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        max_tokens: int = 4096,
+        temperature: float | None = None,
+        system: str | None = None,
+        thinking: int | Literal["adaptive"] | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = 600.0,
+        client: anthropic.AsyncAnthropic | None = None,
+        max_concurrency: int | None = 32,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        max_retries: int = 4,
+        retry: RetryPolicy | None = None,
+        max_tool_turns: int = 8,
+        repair_output: bool = True,
+    ) -> None:
+        if max_tokens < 1:
+            raise ValueError(f"max_tokens must be >= 1, not {max_tokens!r}")
+        if isinstance(thinking, int) and not 1024 <= thinking < max_tokens:
+            raise ValueError(
+                f"thinking budget must be >= 1024 and < max_tokens ({max_tokens}), not {thinking}"
+            )
+        if thinking is not None and not isinstance(thinking, int) and thinking != "adaptive":
+            raise ValueError(
+                f"thinking must be a token budget, 'adaptive' or None, not {thinking!r}"
+            )
+        if client is not None and (api_key is not None or base_url is not None):
+            raise ValueError("give either client= or api_key=/base_url=, not both")
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1 or None, not {max_concurrency!r}")
+        if max_retries < 0 or max_tool_turns < 0:
+            raise ValueError("max_retries and max_tool_turns must be >= 0")
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds or None, not {timeout!r}")
+        self.model = model
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.system = system
+        self.thinking = thinking
+        self.timeout = timeout
+        self.max_tool_turns = max_tool_turns
+        self.repair_output = repair_output
+        self.max_concurrency = max_concurrency
+        self._api_key = api_key
+        self._base_url = base_url
+        self._given_client = client
+        self._client: anthropic.AsyncAnthropic | None = None
+        self._client_run: trio.lowlevel.TrioToken | None = None
+        self._retry = attrs.evolve(
+            retry or RetryPolicy(initial_delay=0.5, multiplier=2.0, max_delay=30.0, jitter=0.25),
+            attempts=max_retries + 1,
+        )
+        self._slots = trio.CapacityLimiter(max_concurrency) if max_concurrency is not None else None
+        self._rpm = RateLimiter(requests_per_minute) if requests_per_minute is not None else None
+        self._tpm = RateLimiter(tokens_per_minute) if tokens_per_minute is not None else None
+        self._tool_specs: dict[Callable[..., Any], ToolSpec] = {}
+        self._instructions: dict[Any, str] = {}
+        self._requests = 0
+        self._retries = 0
+        self._in_flight = 0
+        self._peak = 0
+
+    def __repr__(self) -> str:
+        where = self._base_url or ("<client>" if self._given_client is not None else "default")
+        return (
+            f"AnthropicHarness(model={self.model!r}, base_url={where!r}, "
+            f"max_concurrency={self.max_concurrency!r})"
+        )
+
+    def preflight(self) -> None:
+        """Raise :class:`WorkflowDefinitionError` when no API key is available."""
+        if self._given_client is not None:
+            client = self._given_client
+            if client.api_key or client.auth_token or getattr(client, "credentials", None):
+                return
+        elif self._key():
+            return
+        raise WorkflowDefinitionError(
+            "AnthropicHarness has no API key: set the ANTHROPIC_API_KEY environment variable "
+            "or pass AnthropicHarness(api_key=...)"
+        )
+
+    def statistics(self) -> AnthropicHarnessStatistics:
+        """Traffic figures since the harness was created."""
+        return AnthropicHarnessStatistics(
+            requests=self._requests,
+            retries=self._retries,
+            in_flight=self._in_flight,
+            peak_in_flight=self._peak,
+            waiting=self._slots.statistics().tasks_waiting if self._slots is not None else 0,
+            max_concurrency=self.max_concurrency,
+            requests_available=self._rpm.statistics().available if self._rpm is not None else None,
+            tokens_available=self._tpm.statistics().available if self._tpm is not None else None,
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP client the harness made (a client passed in is left open)."""
+        client, self._client, self._client_run = self._client, None, None
+        if client is not None and client is not self._given_client and self._given_client is None:
+            await client.close()
+
+    async def __aenter__(self) -> AnthropicHarness:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def run(self, request: HarnessRequest, emit: EventSink) -> HarnessResult:
+        """One activation: the model call, the tool loop and the output repair turn.
+
+        Raises :class:`HarnessError` when a call fails after its retries, a tool or output
+        type has no JSON schema, or the tool loop exceeds ``max_tool_turns``.
+        """
+        agent = request.agent
+        log = get_logger(run_id=request.run_id, agent=agent, harness=self.name)
+        model = request.model or self.model
+        tools = self._tools_for(request)
+        params: dict[str, Any] = {"model": model, "max_tokens": self.max_tokens}
+        system = self._system_for(request)
+        if system:
+            params["system"] = system
+        if self.temperature is not None:
+            # Recent SDKs no longer take sampling parameters as arguments; the API still does.
+            params["extra_body"] = {"temperature": self.temperature}
+        if self.thinking == "adaptive":
+            params["thinking"] = {"type": "adaptive"}
+        elif self.thinking is not None:
+            params["thinking"] = {"type": "enabled", "budget_tokens": self.thinking}
+        if tools:
+            params["tools"] = [spec.definition() for spec in tools.values()]
+        messages: list[dict[str, Any]] = [{"role": "user", "content": request.prompt}]
+        usage = Usage()
+        cost: float | None = 0.0
+        tool_turns = 0
+        repaired = False
+        while True:
+            turn = await self._turn(agent, {**params, "messages": messages}, emit, log)
+            usage = usage + turn.usage
+            turn_cost = estimate_cost(turn.model or model, turn.usage)
+            cost = None if cost is None or turn_cost is None else cost + turn_cost
+            content = turn.content()
+            if content:
+                messages.append({"role": "assistant", "content": content})
+            uses = turn.tool_uses
+            if turn.stop_reason == "tool_use" and uses:
+                if tool_turns >= self.max_tool_turns:
+                    raise HarnessError(
+                        f"agent {agent!r}: the model still asked for tools after "
+                        f"{self.max_tool_turns} tool turns (max_tool_turns)",
+                        agent=agent,
+                        code="max_tool_turns",
+                    )
+                tool_turns += 1
+                messages.append(
+                    {"role": "user", "content": await self._run_tools(uses, tools, emit, log)}
+                )
+                continue
+            problem = (
+                None if repaired or not self.repair_output else _output_problem(turn.text, request)
+            )
+            if problem is not None:
+                repaired = True
+                log.debug("anthropic.output_repair", problem=problem[:200])
+                messages.append({"role": "user", "content": _repair_prompt(problem)})
+                continue
+            return HarnessResult(
+                output=turn.text,
+                usage=usage,
+                stop_reason=turn.stop_reason,
+                model=turn.model or model,
+                cost_usd=cost,
+            )
+
+    async def _turn(
+        self, agent: str, params: dict[str, Any], emit: EventSink, log: Any
+    ) -> TurnAssembler:
+        """One model turn, retried; raises the final failure as :class:`HarnessError`."""
+        attempt = 1
+        started = trio.current_time()
+        while True:
+            outcome = await self._attempt(params, emit)
+            if isinstance(outcome, TurnAssembler):
+                return outcome
+            error = outcome.error(agent, attempt)
+            if not self._retry.should_retry(error, attempt, trio.current_time() - started):
+                log.warning(
+                    "anthropic.failed",
+                    code=outcome.code,
+                    status_code=outcome.status_code,
+                    request_id=outcome.request_id,
+                    attempts=attempt,
+                )
+                raise error from outcome.cause
+            delay = (
+                outcome.retry_after
+                if outcome.retry_after is not None
+                else self._retry.delay(attempt)
+            )
+            self._retries += 1
+            log.warning(
+                "anthropic.retry",
+                code=outcome.code,
+                status_code=outcome.status_code,
+                request_id=outcome.request_id,
+                attempt=attempt,
+                delay=delay,
+            )
+            await emit(HarnessRetry(attempt, delay, outcome.code, self._redact(outcome.message)))
+            await trio.sleep(delay)
+            attempt += 1
+
+    async def _attempt(self, params: dict[str, Any], emit: EventSink) -> TurnAssembler | _Failure:
+        """One HTTP request within the limits; a failure is returned, not raised.
+
+        The token bucket is charged an estimate before the request and corrected with the
+        reported usage afterwards, however the request ends.
+        """
+        client = self._client_for_this_run()
+        if self._rpm is not None:
+            await self._rpm.acquire()
+        estimate = _estimate_tokens(params) if self._tpm is not None else 0
+        if self._tpm is not None:
+            await self._tpm.acquire(estimate)
+        turn = TurnAssembler()
+        try:
+            failure = await self._request(client, params, turn, emit)
+        finally:
+            if self._tpm is not None:
+                usage = turn.usage
+                used = usage.input_tokens + usage.cache_creation_input_tokens + usage.output_tokens
+                if used >= estimate:
+                    self._tpm.charge(used - estimate)
+                else:
+                    self._tpm.refund(estimate - used)
+        return turn if failure is None else failure
+
+    async def _request(
+        self,
+        client: anthropic.AsyncAnthropic,
+        params: dict[str, Any],
+        turn: TurnAssembler,
+        emit: EventSink,
+    ) -> _Failure | None:
+        """Stream one reply into ``turn`` holding a concurrency slot; the failure, if any."""
+        slots = self._slots
+        if slots is not None:
+            await slots.acquire()
+        self._requests += 1
+        self._in_flight += 1
+        self._peak = max(self._peak, self._in_flight)
+        try:
+            return await self._stream_reply(client, params, turn, emit)
+        finally:
+            self._in_flight -= 1
+            if slots is not None:
+                slots.release()
+
+    async def _stream_reply(
+        self,
+        client: anthropic.AsyncAnthropic,
+        params: dict[str, Any],
+        turn: TurnAssembler,
+        emit: EventSink,
+    ) -> _Failure | None:
+        """One HTTP request, its SDK and transport errors mapped to a :class:`_Failure`."""
+        failure: _Failure | None = None
+        request_id: str | None = None
+        try:
+            with trio.move_on_after(
+                self.timeout if self.timeout is not None else math.inf
+            ) as deadline:
+                async with client.messages.with_streaming_response.create(
+                    **params, stream=True
+                ) as response:
+                    request_id = response.request_id
+                    await _read_stream(response.http_response.aiter_bytes(), turn, emit)
+        except anthropic.APIStatusError as exc:
+            failure = self._status_failure(exc)
+        except anthropic.APITimeoutError as exc:
+            failure = _Failure("timeout", "the request timed out", True, cause=exc)
+        except anthropic.APIConnectionError as exc:
+            failure = _Failure("connection_error", self._redact(str(exc)), True, cause=exc)
+        except StreamErrorEvent as exc:
+            failure = _Failure(
+                exc.error_type,
+                self._redact(f"error event in the stream: {exc}"),
+                exc.error_type in _RETRYABLE_TYPES,
+                request_id=request_id,
+                cause=exc,
+            )
+        except anthropic.AnthropicError as exc:
+            failure = _Failure("anthropic_error", self._redact(repr(exc)), False, cause=exc)
+        except Exception as exc:
+            kind = _transport_error_kind(exc)
+            if kind is None:
+                raise
+            failure = _Failure(
+                kind,
+                self._redact(f"{type(exc).__name__}: {exc}"),
+                True,
+                request_id=request_id,
+                cause=exc,
+            )
+        else:
+            if deadline.cancelled_caught:
+                failure = _Failure(
+                    "timeout",
+                    f"no complete reply within {self.timeout}s",
+                    True,
+                    request_id=request_id,
+                )
+            elif not turn.done:
+                failure = _Failure(
+                    "incomplete_stream",
+                    "the stream ended before message_stop",
+                    True,
+                    request_id=request_id,
+                )
+        return failure
+
+    def _status_failure(self, exc: anthropic.APIStatusError) -> _Failure:
+        status = exc.status_code
+        body = exc.body.get("error") if isinstance(exc.body, dict) else None
+        error = body if isinstance(body, dict) else {}
+        error_type = str(error["type"]) if error.get("type") else None
+        detail = str(error.get("message") or exc.message)
+        return _Failure(
+            code=str(status),
+            message=self._redact(f"HTTP {status} {error_type or ''}: {detail}".replace("  ", " ")),
+            retryable=status in _RETRYABLE_STATUS
+            or status >= 500
+            or error_type in _RETRYABLE_TYPES,
+            status_code=status,
+            request_id=exc.request_id,
+            retry_after=_retry_after(exc.response.headers),
+            cause=exc,
+        )
+
+    async def _run_tools(
+        self, uses: Sequence[ToolUse], tools: dict[str, ToolSpec], emit: EventSink, log: Any
+    ) -> list[dict[str, Any]]:
+        """Run one turn's tool calls (concurrently) and return their ``tool_result`` blocks."""
+        results: list[dict[str, Any]] = [{} for _ in uses]
+
+        async def run_one(index: int, use: ToolUse) -> None:
+            spec = tools.get(use.name)
+            if use.error is not None:
+                outcome = ToolOutcome(error=use.error)
+            elif spec is None:
+                outcome = ToolOutcome(error=f"there is no tool named {use.name!r}")
+            else:
+                outcome = await spec.call(use.input)
+            if outcome.error is not None:
+                log.debug("anthropic.tool_error", tool=use.name, error=outcome.error[:200])
+            await emit(ToolResult(use.id, use.name, outcome.result, outcome.error))
+            block: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": use.id,
+                "content": outcome.content,
+            }
+            if outcome.error is not None:
+                block["is_error"] = True
+            results[index] = block
+
+        if len(uses) == 1:
+            await run_one(0, uses[0])
+        else:
+            async with trio.open_nursery() as nursery:
+                for index, use in enumerate(uses):
+                    nursery.start_soon(run_one, index, use)
+        return results
+
+    def _tools_for(self, request: HarnessRequest) -> dict[str, ToolSpec]:
+        tools: dict[str, ToolSpec] = {}
+        for fn in request.tools:
+            spec = self._tool_specs.get(fn)
+            if spec is None:
+                try:
+                    spec = tool_spec(fn)
+                except TypeError as exc:
+                    raise HarnessError(
+                        f"agent {request.agent!r}: {exc}", agent=request.agent, code="invalid_tool"
+                    ) from exc
+                self._tool_specs[fn] = spec
+            if spec.name in tools:
+                raise HarnessError(
+                    f"agent {request.agent!r}: two tools are named {spec.name!r}",
+                    agent=request.agent,
+                    code="invalid_tool",
+                )
+            tools[spec.name] = spec
+        return tools
+
+    def _system_for(self, request: HarnessRequest) -> str | None:
+        system = request.system if request.system is not None else self.system
+        output = request.output
+        if output is None or output is str:
+            return system
+        instructions = self._instructions.get(output)
+        if instructions is None:
+            try:
+                schema = json_schema(output)
+            except TypeError as exc:
+                raise HarnessError(
+                    f"agent {request.agent!r}: output type has no JSON schema: {exc}",
+                    agent=request.agent,
+                    code="invalid_output_type",
+                ) from exc
+            instructions = (
+                "Reply with one JSON value that matches the JSON Schema below, and nothing else: "
+                "no explanation and no Markdown code fence.\n<json_schema>\n"
+                f"{json.dumps(schema, ensure_ascii=False)}\n</json_schema>"
+            )
+            self._instructions[output] = instructions
+        return f"{system}\n\n{instructions}" if system else instructions
+
+    def _client_for_this_run(self) -> anthropic.AsyncAnthropic:
+        if self._given_client is not None:
+            if self._client is None:
+                self._client = self._given_client.with_options(max_retries=0)
+            return self._client
+        run = trio.lowlevel.current_trio_token()
+        if self._client is None or self._client_run is not run:
+            key = self._key()
+            if not key:
+                raise HarnessError(
+                    "AnthropicHarness has no API key (ANTHROPIC_API_KEY or api_key=)",
+                    code="no_api_key",
+                )
+            self._client = anthropic.AsyncAnthropic(
+                api_key=key, base_url=self._base_url, timeout=self.timeout, max_retries=0
+            )
+            self._client_run = run
+        return self._client
+
+    def _key(self) -> str | None:
+        return self._api_key or os.environ.get("ANTHROPIC_API_KEY") or None
+
+    def _redact(self, text: str) -> str:
+        key = self._key()
+        return text.replace(key, "[redacted]") if key else text
+
+
+ClaudeHarness = AnthropicHarness
+"""Another name for :class:`AnthropicHarness`."""
+
+
+async def _read_stream(body: Any, turn: TurnAssembler, emit: EventSink) -> None:
+    """Feed the SSE ``body`` (an async iterator of bytes) into ``turn``, emitting its events.
+
+    A pump task reads the body into an unbounded channel and this task decodes and emits.
+    The pump only ever waits inside the HTTP library, so however this ends (error event,
+    failed emit, timeout, cancellation) the pump is cancelled there and every layer of the
+    HTTP stream closes at once, releasing the connection; reading the body in the same task
+    would leave those layers suspended for the garbage collector when the loop body raises.
+    """
+    chunks, received = trio.open_memory_channel[bytes](math.inf)
+    pump_failure: list[Exception] = []
+    failure: Exception | None = None
+    decoder = SSEDecoder()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_pump, body, chunks, pump_failure)
+        try:
+            async for chunk in received:
+                for name, data in decoder.feed(chunk):
+                    if name == "ping" or not data:
+                        continue
+                    try:
+                        event = json.loads(data)
+                    except ValueError as exc:
+                        raise StreamErrorEvent(
+                            "invalid_stream", f"event {name!r} is not JSON"
+                        ) from exc
+                    for harness_event in turn.feed(event):
+                        await emit(harness_event)
+        except Exception as exc:
+            failure = exc
+        nursery.cancel_scope.cancel()
+    if failure is None and pump_failure:
+        failure = pump_failure[0]
+    if failure is not None:
+        raise failure
+
+
+async def _pump(body: Any, chunks: trio.MemorySendChannel[bytes], failure: list[Exception]) -> None:
+    async with chunks:
+        try:
+            async for chunk in body:
+                chunks.send_nowait(chunk)
+        except Exception as exc:
+            failure.append(exc)
+
+
+def _output_problem(text: str, request: HarnessRequest) -> str | None:
+    """Why ``text`` does not fit the agent's output type, or ``None`` when it does (or when
+    the agent wants plain text)."""
+    if request.output is None or request.output is str:
+        return None
+    try:
+        parse_output(text, request.output, agent=request.agent)
+    except OutputParseError as exc:
+        return str(exc)
+    return None
+
+
+def _repair_prompt(problem: str) -> str:
+    return (
+        f"That reply could not be used: {problem}\n"
+        "Reply again with only the JSON value that matches the JSON Schema in the system prompt."
+    )
+
+
+def _estimate_tokens(params: dict[str, Any]) -> int:
+    """A rough count of a request's input tokens (four characters each)."""
+    size = len(json.dumps(params.get("messages"), ensure_ascii=False))
+    size += len(params.get("system") or "") + len(json.dumps(params.get("tools") or []))
+    return size // 4 + 1
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _transport_error_kind(exc: BaseException) -> str | None:
+    """``"timeout"`` or ``"connection_error"`` for an HTTP transport error raised while the
+    body streams (the SDK wraps those raised before the response head, not these). They come
+    from the SDK's HTTP library (httpx or httpx2, depending on the SDK version), recognised by
+    class name so that this module needs no import of it."""
+    names = {
+        cls.__name__
+        for cls in type(exc).__mro__
+        if cls.__module__.startswith(("httpx", "httpcore"))
+    }
+    if "TimeoutException" in names:
+        return "timeout"
+    if names & {"TransportError", "NetworkError", "ProtocolError", "StreamError"}:
+        return "connection_error"
+    return None

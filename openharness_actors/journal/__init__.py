@@ -1,0 +1,7 @@
+"""Durable journals and resume for long-running, supervised runs. See :mod:`._journal` and
+:mod:`._resume`."""
+
+from ._journal import Durability as Durability, Journal as Journal
+from ._resume import ResumeSession as ResumeSession
+
+__all__ = ["Durability", "Journal", "ResumeSession"]

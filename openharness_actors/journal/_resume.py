@@ -1,0 +1,202 @@
+"""Running a run under a journal, and resuming an interrupted one.
+
+Resuming run ``R`` re-executes its workflow from the journaled initial state, answering every
+harness call an earlier attempt completed from the journal instead of the model — matched by
+what the activation asks and the occurrence of that ask, like replay — and calling the live
+harness for the rest (the calls that were in flight, failed for good, or never made). Bodies,
+guards and reducers run again; the engine regenerates state and signals, so the resumed run
+ends with the state an uninterrupted run would have, provided the activations' prompts do not
+depend on which of several racing activations committed first (an ask that changed is a new
+ask, answered live). A failed call is replayed only when the earlier attempt retried it.
+
+The resumed attempt is journaled too (``<run_id>.r<n>``), so a resume can itself be resumed.
+Resuming with a changed workflow definition is refused unless ``force=True``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._errors import StoreError, WorkflowDefinitionError
+from .._pattern import compile_pattern
+from .._result import WorkflowResult
+from .._run import new_run_id
+from ..harness.protocol import EventSink, Harness, HarnessRequest, HarnessResult
+from ..recording._ask import Ask
+from ..recording._replay import RecordedCall, ReplayIndex, serve_recorded
+from ._fingerprint import describe_changes, fingerprint
+from ._journal import Journal, JournalPlan, journal_info, list_journals
+from ._lock import RunLock
+
+__all__ = ["ResumeHarness", "ResumeSession", "resume_run", "run_journaled"]
+
+
+class ResumeSession:
+    """The completed calls of every earlier attempt of a run, served by ask and occurrence."""
+
+    def __init__(self, indexes: Sequence[ReplayIndex]) -> None:
+        self.calls: dict[Ask, list[RecordedCall]] = {}
+        for index in indexes:
+            for ask, calls in index.calls.items():
+                done = _completed(calls)
+                if len(done) > len(self.calls.get(ask, ())):
+                    self.calls[ask] = done
+        self._seen: Counter[Ask] = Counter()
+        self.replayed = 0
+        self.live = 0
+
+    def take(self, ask: Ask) -> RecordedCall | None:
+        """The journaled answer to this occurrence of ``ask``, or ``None`` (call it live)."""
+        occurrence = self._seen[ask]
+        self._seen[ask] += 1
+        calls = self.calls.get(ask, ())
+        if occurrence < len(calls):
+            self.replayed += 1
+            return calls[occurrence]
+        self.live += 1
+        return None
+
+
+def _completed(calls: Sequence[RecordedCall]) -> list[RecordedCall]:
+    """The calls up to the last one that returned a result (trailing failures and calls that
+    never finished are not completed: a resume makes them again)."""
+    done = list(calls)
+    while done and done[-1].result is None:
+        done.pop()
+    return done
+
+
+class ResumeHarness:
+    """Answers from the journal when it can, else asks ``live`` (which logs the new ask)."""
+
+    def __init__(self, session: ResumeSession, agent: str, live: Harness | None) -> None:
+        self._session = session
+        self._live = live
+        self.name = live.name if live is not None else "replay"
+        self.model = getattr(live, "model", None)
+        self._agent = agent
+
+    def preflight(self) -> None:
+        if self._live is not None:
+            self._live.preflight()
+
+    async def run(self, request: HarnessRequest, emit: EventSink) -> HarnessResult:
+        ask = Ask.of(request)
+        call = self._session.take(ask)
+        if call is not None:
+            return await serve_recorded(call, ask, request, emit)
+        if self._live is None:
+            from .._errors import HarnessError
+
+            raise HarnessError(
+                f"resuming: agent {request.agent!r} must call its model again but has no harness",
+                agent=request.agent,
+            )
+        return await self._live.run(request, emit)
+
+
+def _reducer_list(reducers: Mapping[Any, Any] | None) -> list[Any]:
+    compiled = []
+    for raw, fn in (reducers or {}).items():
+        try:
+            compiled.append((compile_pattern(raw), fn))
+        except WorkflowDefinitionError:
+            continue  # prepare() reports it with everything else
+    return compiled
+
+
+async def run_journaled(
+    workflow: Any, journal: Journal, options: dict[str, Any]
+) -> WorkflowResult[Any]:
+    """Run ``workflow`` with ``options`` under a new journal (see ``Workflow.run_reactive``)."""
+    store = journal.resolved_store()
+    run_id = options.pop("run_id", None) or new_run_id()
+    current_fp = fingerprint(
+        options.get("agents") or {}, _reducer_list(options.get("reducers")), workflow.state_model
+    )
+    with RunLock(store, run_id):
+        existing = await list_journals(store, run_id)
+        if existing:
+            raise WorkflowDefinitionError(
+                f"run {run_id!r} already has a journal ({len(existing)} attempt(s)): resume it "
+                f"with workflow.resume({run_id!r}, ...) or choose another run_id"
+            )
+        plan = JournalPlan(
+            journal,
+            store,
+            journal_info(run_id, 0, {"fingerprint": current_fp, "durability": journal.durability}),
+        )
+        core = workflow.prepare(run_id=run_id, recording=plan, **options)
+        initial = workflow.state_model.to_jsonable(core.initial_state)
+        plan.journal_recorder.info = _with_state(plan.journal_recorder.info, initial)
+        await plan.create()
+        return await plan.execute(core)
+
+
+async def resume_run(
+    workflow: Any,
+    run_id: str,
+    journal: Journal,
+    options: dict[str, Any],
+    *,
+    force: bool = False,
+) -> WorkflowResult[Any]:
+    """Resume run ``run_id`` from its journals (see the module docstring).
+
+    Raises :class:`StoreError` when the run has no journal or another process holds it, and
+    :class:`WorkflowDefinitionError` when the workflow changed (unless ``force``).
+    """
+    store = journal.resolved_store()
+    current = fingerprint(
+        options.get("agents") or {}, _reducer_list(options.get("reducers")), workflow.state_model
+    )
+    with RunLock(store, run_id):
+        journals = await list_journals(store, run_id)
+        if not journals:
+            raise StoreError(f"no journal for run {run_id!r} in {store!r}", location=run_id)
+        first = journals[0]
+        changes = describe_changes(first.metadata.get("fingerprint", {}), current)
+        if changes and not force:
+            raise WorkflowDefinitionError(
+                f"cannot resume run {run_id!r}: the workflow changed since it was journaled ("
+                + "; ".join(changes)
+                + "); pass force=True to resume anyway",
+                problems=changes,
+            )
+        if "initial_state" not in first.metadata:
+            raise StoreError(
+                f"journal {first.id!r} has no initial state; it was not written by a journaled run",
+                location=first.id,
+            )
+        try:
+            state = workflow.state_model.from_jsonable(first.metadata["initial_state"])
+        except Exception as exc:
+            raise WorkflowDefinitionError(
+                f"cannot resume run {run_id!r}: its journaled initial state does not fit "
+                f"{workflow.state_model.type_name}: {exc}"
+            ) from exc
+        indexes = [ReplayIndex(await store.load(info.id)) for info in journals]
+        attempt = 1 + max(int(i.metadata.get("journal", {}).get("attempt", 0)) for i in journals)
+        info = journal_info(
+            run_id,
+            attempt,
+            {
+                "fingerprint": current,
+                "durability": journal.durability,
+                "initial_state": first.metadata["initial_state"],
+                "resumed_from": [i.id for i in journals],
+            },
+        )
+        plan = JournalPlan(journal, store, info, resume=ResumeSession(indexes))
+        options.pop("state", None)
+        core = workflow.prepare(run_id=run_id, state=state, recording=plan, **options)
+        await plan.create()
+        return await plan.execute(core)
+
+
+def _with_state(info: Any, initial: Any) -> Any:
+    import attrs
+
+    return attrs.evolve(info, metadata={**info.metadata, "initial_state": initial})

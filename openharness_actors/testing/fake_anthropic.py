@@ -1,0 +1,814 @@
+"""A fake Anthropic Messages API on 127.0.0.1, for tests, examples and benchmarks.
+
+It is a real HTTP/1.1 server (h11 over trio sockets, keep-alive included) that the official
+``anthropic`` client talks to unmodified: point ``base_url`` at :attr:`FakeAnthropic.base_url`.
+``POST /v1/messages`` answers with JSON, or with Server-Sent Events when the body asks for
+``"stream": true``, using the real event types: ``message_start``, ``content_block_start`` /
+``content_block_delta`` (``text_delta``, ``thinking_delta``, ``signature_delta``,
+``input_json_delta``) / ``content_block_stop``, ``ping``, ``message_delta`` (with usage),
+``message_stop`` and ``error``.
+
+    async with open_fake_anthropic(latency=0.05) as server:
+        server.script(http_error(429, retry_after=0.1), text_reply("Hello"))
+        harness = AnthropicHarness(api_key="test-key", base_url=server.base_url)
+        ...
+        assert server.statistics().requests == 2
+
+Each request takes the next reply from the script queue (:meth:`FakeAnthropic.script`), in
+arrival order; when the queue is empty the ``default`` answers (a :class:`FakeReply`, or a
+callable from :class:`RecordedRequest` to one, which can route on the request's content).
+A reply can fail with an HTTP status (and ``retry-after``), fail mid-stream with an ``error``
+event, stall until the client goes away, drop the connection mid-stream, and take ``latency`` before its response head and
+``event_delay`` between events (trio's clock).
+
+The server records every request (:attr:`FakeAnthropic.requests`), counts requests in flight
+and their peak, and notices clients that disconnect before their response is complete
+(:attr:`RecordedRequest.disconnected`). Like the real API it answers 401 without a key
+(``x-api-key`` header or bearer token), and 400 for a body without ``model``,
+``max_tokens`` or ``messages`` or with a ``tool_use`` that the next message does not
+answer with a ``tool_result``. A default
+callable that raises gets a 500 answer and its exception is kept in ``errors``.
+No TLS, no HTTP/2, no real tokenizer (usage is estimated at four characters per token
+unless a reply sets it).
+
+From a shell (for examples, or to keep a benchmark's server out of its CPU figures):
+``python -m openharness_actors.testing.fake_anthropic --latency 0.1`` prints its base URL
+on the first line of standard output, then answers every request with ``--reply`` text
+until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any, TypeAlias
+
+import attrs
+import h11
+import trio
+
+from .._usage import Usage
+
+__all__ = [
+    "FakeAnthropic",
+    "FakeAnthropicStatistics",
+    "FakeReply",
+    "FakeToolUse",
+    "RecordedRequest",
+    "dropped_reply",
+    "http_error",
+    "open_fake_anthropic",
+    "stalled_reply",
+    "stream_error",
+    "text_reply",
+    "tool_use_reply",
+]
+
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+_MAX_BODY = 32 * 1024 * 1024
+
+
+@attrs.frozen
+class FakeToolUse:
+    """A ``tool_use`` block: the model asks to run ``name`` with ``input`` (``id`` generated
+    as ``toolu_fake_<n>`` when ``None``)."""
+
+    name: str
+    input: Mapping[str, Any] = attrs.field(factory=dict)
+    id: str | None = None
+
+
+@attrs.frozen
+class FakeReply:
+    """What the server answers to one request.
+
+    Content comes in the model's order: ``thinking`` (with ``signature``), ``text``, then
+    ``tool_uses``; ``stop_reason`` defaults to ``"tool_use"`` when there are tool uses and
+    ``"end_turn"`` otherwise; ``usage`` defaults to an estimate. ``status`` other than 200
+    answers with an error body of ``error_type`` (default: the usual type for the status),
+    plus a ``retry-after`` header when ``retry_after`` is set. ``fail_after_events`` sends that
+    many stream events then an ``error`` event of ``error_type`` (default
+    ``overloaded_error``); ``stall_after_events`` sends that many then waits until the client
+    disconnects; ``drop_after_events`` sends that many then closes the connection without
+    ending the response. ``latency``, ``event_delay`` and ``chunk_size`` (characters per delta) fall
+    back to the server's defaults when ``None``.
+    """
+
+    text: str = ""
+    thinking: str | None = None
+    signature: str = "fake-signature"
+    tool_uses: tuple[FakeToolUse, ...] = ()
+    stop_reason: str | None = None
+    usage: Usage | None = None
+    status: int = 200
+    error_type: str | None = None
+    error_message: str = "fake error"
+    retry_after: float | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    fail_after_events: int | None = None
+    stall_after_events: int | None = None
+    drop_after_events: int | None = None
+    latency: float | None = None
+    event_delay: float | None = None
+    chunk_size: int | None = None
+
+
+def text_reply(text: str, **options: Any) -> FakeReply:
+    """A plain text answer (``options`` are :class:`FakeReply` fields)."""
+    return FakeReply(text=text, **options)
+
+
+def tool_use_reply(
+    *uses: FakeToolUse | tuple[str, Mapping[str, Any]], text: str = "", **options: Any
+) -> FakeReply:
+    """An answer asking for tools: each use is a :class:`FakeToolUse` or ``(name, input)``."""
+    blocks = tuple(use if isinstance(use, FakeToolUse) else FakeToolUse(*use) for use in uses)
+    return FakeReply(text=text, tool_uses=blocks, **options)
+
+
+def http_error(
+    status: int,
+    error_type: str | None = None,
+    *,
+    message: str = "fake error",
+    retry_after: float | None = None,
+    **options: Any,
+) -> FakeReply:
+    """An HTTP error answer (``status`` >= 400), with ``retry-after`` when given."""
+    return FakeReply(
+        status=status,
+        error_type=error_type,
+        error_message=message,
+        retry_after=retry_after,
+        **options,
+    )
+
+
+def stream_error(
+    after_events: int = 3,
+    error_type: str = "overloaded_error",
+    *,
+    text: str = "partial",
+    **options: Any,
+) -> FakeReply:
+    """A stream that sends ``after_events`` events of a ``text`` answer, then an ``error``
+    event (HTTP status 200, as the real API does once streaming has begun)."""
+    return FakeReply(text=text, fail_after_events=after_events, error_type=error_type, **options)
+
+
+def dropped_reply(after_events: int = 3, *, text: str = "partial", **options: Any) -> FakeReply:
+    """A stream that sends ``after_events`` events, then drops the connection mid-response."""
+    return FakeReply(text=text, drop_after_events=after_events, **options)
+
+
+def stalled_reply(after_events: int = 3, *, text: str = "partial", **options: Any) -> FakeReply:
+    """A stream that sends ``after_events`` events, then nothing until the client goes away."""
+    return FakeReply(text=text, stall_after_events=after_events, **options)
+
+
+@attrs.define
+class RecordedRequest:
+    """One request the server received, updated while it is answered.
+
+    ``body`` is the parsed JSON body (``None`` if it was not JSON); ``headers`` has lower-case
+    names. ``disconnected`` is set when the client went away before the response was complete,
+    ``dropped`` when the server dropped the connection as scripted, ``finished`` when the
+    response was sent in full.
+    """
+
+    index: int
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    received_at: float
+    reply: FakeReply | None = None
+    finished: bool = False
+    disconnected: bool = False
+    dropped: bool = False
+
+    @property
+    def api_key(self) -> str | None:
+        """The credential sent (``x-api-key``, or an ``Authorization: Bearer`` token)."""
+        if "x-api-key" in self.headers:
+            return self.headers["x-api-key"]
+        scheme, _, token = self.headers.get("authorization", "").partition(" ")
+        return token if scheme.lower() == "bearer" and token else None
+
+    @property
+    def model(self) -> str | None:
+        """The ``model`` the request named."""
+        return self.body.get("model") if isinstance(self.body, dict) else None
+
+    @property
+    def system(self) -> Any:
+        """The ``system`` prompt (string or blocks), ``None`` when absent."""
+        return self.body.get("system") if isinstance(self.body, dict) else None
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The ``messages`` list (empty when absent)."""
+        return list(self.body.get("messages") or []) if isinstance(self.body, dict) else []
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        """The ``tools`` definitions (empty when absent)."""
+        return list(self.body.get("tools") or []) if isinstance(self.body, dict) else []
+
+    @property
+    def last_user_text(self) -> str:
+        """The text of the last user message (text blocks joined)."""
+        for message in reversed(self.messages):
+            if message.get("role") == "user":
+                return _text_of(message.get("content"))
+        return ""
+
+    @property
+    def tool_results(self) -> list[dict[str, Any]]:
+        """The ``tool_result`` blocks of the last user message."""
+        for message in reversed(self.messages):
+            if message.get("role") == "user":
+                content = message.get("content")
+                if isinstance(content, list):
+                    return [
+                        b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"
+                    ]
+                return []
+        return []
+
+
+@attrs.frozen
+class FakeAnthropicStatistics:
+    """A snapshot of the server's counters."""
+
+    requests: int
+    in_flight: int
+    peak_in_flight: int
+    completed: int
+    disconnects: int
+    dropped: int = 0
+
+
+Responder: TypeAlias = FakeReply | Callable[[RecordedRequest], FakeReply]
+
+
+class FakeAnthropic:
+    """The server's state and scripting surface; start it with :func:`open_fake_anthropic` or
+    ``await nursery.start(server.serve)``.
+
+    ``default`` answers when the script is empty; ``latency``, ``event_delay`` and
+    ``chunk_size`` are the defaults for replies that do not set them.
+    """
+
+    def __init__(
+        self,
+        default: Responder = FakeReply(text="Hello from the fake Messages API."),
+        *,
+        latency: float = 0.0,
+        event_delay: float = 0.0,
+        chunk_size: int = 16,
+    ) -> None:
+        self.default = default
+        self.latency = latency
+        self.event_delay = event_delay
+        self.chunk_size = chunk_size
+        self.requests: list[RecordedRequest] = []
+        self.errors: list[Exception] = []
+        self.base_url = ""
+        self._script: deque[FakeReply] = deque()
+        self._in_flight = 0
+        self._peak = 0
+        self._completed = 0
+        self._disconnects = 0
+        self._ids = itertools.count(1)
+        self._changed = trio.Event()
+
+    def script(self, *replies: FakeReply) -> None:
+        """Queue ``replies`` for the next requests, in order."""
+        self._script.extend(replies)
+
+    def statistics(self) -> FakeAnthropicStatistics:
+        """Counters: requests received, in flight now, peak in flight, completed, disconnects."""
+        return FakeAnthropicStatistics(
+            requests=len(self.requests),
+            in_flight=self._in_flight,
+            peak_in_flight=self._peak,
+            completed=self._completed,
+            disconnects=self._disconnects,
+            dropped=sum(1 for request in self.requests if request.dropped),
+        )
+
+    def reset_peak(self) -> None:
+        """Start measuring the peak of requests in flight again from now."""
+        self._peak = self._in_flight
+
+    async def wait_requests(self, count: int) -> None:
+        """Return once at least ``count`` requests have been received."""
+        while len(self.requests) < count:
+            await self._changed.wait()
+
+    async def wait_disconnects(self, count: int = 1) -> None:
+        """Return once at least ``count`` clients disconnected before their response ended."""
+        while self._disconnects < count:
+            await self._changed.wait()
+
+    async def wait_idle(self) -> None:
+        """Return once no request is in flight (received but not yet answered or abandoned)."""
+        while self._in_flight:
+            await self._changed.wait()
+
+    async def serve(
+        self, *, port: int = 0, task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Listen on 127.0.0.1 (``port`` 0 picks a free one) until cancelled; reports the base
+        URL through ``task_status`` and :attr:`base_url`."""
+        listeners = await trio.open_tcp_listeners(port, host="127.0.0.1")
+        bound_port = listeners[0].socket.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{bound_port}"
+        async with trio.open_nursery() as nursery:
+            await nursery.start(trio.serve_listeners, self._serve_connection, listeners)
+            task_status.started(self.base_url)
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def _serve_connection(self, stream: trio.SocketStream) -> None:
+        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_BODY)
+        pending: list[bytes] = []
+        try:
+            while True:
+                request = await _read_request(connection, stream, pending)
+                if request is None:
+                    return
+                head, body = request
+                await self._exchange(connection, stream, head, body, pending)
+                if connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
+                    return
+                connection.start_next_cycle()
+        except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError):
+            return
+        finally:
+            await stream.aclose()
+
+    async def _exchange(
+        self,
+        connection: h11.Connection,
+        stream: trio.SocketStream,
+        head: h11.Request,
+        body: bytes,
+        pending: list[bytes],
+    ) -> None:
+        record = RecordedRequest(
+            index=len(self.requests),
+            method=head.method.decode(),
+            path=head.target.decode().split("?", 1)[0],
+            headers={k.decode().lower(): v.decode("latin-1") for k, v in head.headers},
+            body=_parse_json(body),
+            received_at=trio.current_time(),
+        )
+        self.requests.append(record)
+        self._in_flight += 1
+        self._peak = max(self._peak, self._in_flight)
+        self._notify()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_watch_disconnect, stream, record, nursery.cancel_scope, pending)
+                try:
+                    await self._respond(connection, stream, record)
+                    record.finished = True
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    record.disconnected = True
+                except _ConnectionDropped:
+                    record.dropped = True
+                nursery.cancel_scope.cancel()
+        finally:
+            self._in_flight -= 1
+            if record.disconnected:
+                self._disconnects += 1
+            elif record.finished:
+                self._completed += 1
+            self._notify()
+        if record.disconnected or record.dropped:
+            raise trio.ClosedResourceError("connection abandoned")
+
+    async def _respond(
+        self, connection: h11.Connection, stream: trio.SocketStream, record: RecordedRequest
+    ) -> None:
+        async def send(event: Any) -> None:
+            data = connection.send(event)
+            if data:
+                await stream.send_all(data)
+
+        reply = self._choose_reply(record)
+        record.reply = reply
+        latency = self.latency if reply.latency is None else reply.latency
+        if latency:
+            await trio.sleep(latency)
+        request_id = f"req_fake_{record.index + 1}"
+        if reply.status != 200:
+            extra = dict(reply.headers)
+            if reply.retry_after is not None:
+                extra["retry-after"] = _format_seconds(reply.retry_after)
+            error_type = reply.error_type or _ERROR_TYPES.get(reply.status, "api_error")
+            await _send_json(
+                send,
+                reply.status,
+                _error_body(error_type, reply.error_message, request_id),
+                request_id,
+                extra,
+            )
+            return
+        body = record.body
+        usage = reply.usage or _estimate_usage(body, reply)
+        model = str(body.get("model"))
+        blocks = self._blocks(reply)
+        if not body.get("stream"):
+            message = _message(f"msg_fake_{record.index + 1}", model, blocks, reply, usage)
+            await _send_json(send, 200, message, request_id, dict(reply.headers))
+            return
+        headers = [
+            ("content-type", "text/event-stream"),
+            ("cache-control", "no-cache"),
+            ("request-id", request_id),
+            *reply.headers.items(),
+        ]
+        await send(h11.Response(status_code=200, headers=headers))
+        delay = self.event_delay if reply.event_delay is None else reply.event_delay
+        chunk = reply.chunk_size or self.chunk_size
+        events = _stream_events(f"msg_fake_{record.index + 1}", model, blocks, reply, usage, chunk)
+        batch = bytearray()  # events of the same instant go out in one write
+
+        async def flush() -> None:
+            if batch:
+                await send(h11.Data(data=bytes(batch)))
+                batch.clear()
+
+        for sent, (name, data) in enumerate(events):
+            if reply.fail_after_events is not None and sent >= reply.fail_after_events:
+                error_type = reply.error_type or "overloaded_error"
+                batch += _sse("error", _error_body(error_type, reply.error_message, request_id))
+                break
+            if reply.stall_after_events is not None and sent >= reply.stall_after_events:
+                await flush()
+                await trio.sleep_forever()
+            if reply.drop_after_events is not None and sent >= reply.drop_after_events:
+                await flush()
+                raise _ConnectionDropped
+            if delay and sent:
+                await flush()
+                await trio.sleep(delay)
+            batch += _sse(name, data)
+        await flush()
+        await send(h11.EndOfMessage())
+
+    def _choose_reply(self, record: RecordedRequest) -> FakeReply:
+        problem = _validate(record)
+        if problem is not None:
+            status, message = problem
+            return FakeReply(status=status, error_message=message)
+        if self._script:
+            return self._script.popleft()
+        if isinstance(self.default, FakeReply):
+            return self.default
+        try:
+            return self.default(record)
+        except Exception as exc:
+            self.errors.append(exc)
+            return FakeReply(status=500, error_message=f"fake responder raised {exc!r}")
+
+    def _blocks(self, reply: FakeReply) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        if reply.thinking is not None:
+            blocks.append(
+                {"type": "thinking", "thinking": reply.thinking, "signature": reply.signature}
+            )
+        if reply.text or not reply.tool_uses:
+            blocks.append({"type": "text", "text": reply.text})
+        for use in reply.tool_uses:
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": use.id or f"toolu_fake_{next(self._ids)}",
+                    "name": use.name,
+                    "input": dict(use.input),
+                }
+            )
+        return blocks
+
+
+class _ConnectionDropped(Exception):
+    """Raised inside the server to drop a connection as a reply scripts it."""
+
+
+@asynccontextmanager
+async def open_fake_anthropic(
+    default: Responder = FakeReply(text="Hello from the fake Messages API."),
+    *,
+    latency: float = 0.0,
+    event_delay: float = 0.0,
+    chunk_size: int = 16,
+) -> AsyncIterator[FakeAnthropic]:
+    """Run a :class:`FakeAnthropic` on a free port of 127.0.0.1 for the duration of the block.
+
+    Leaving the block cancels the server, closing every connection still open.
+    """
+    server = FakeAnthropic(default, latency=latency, event_delay=event_delay, chunk_size=chunk_size)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(server.serve)
+        try:
+            yield server
+        finally:
+            nursery.cancel_scope.cancel()
+
+
+async def _read_request(
+    connection: h11.Connection, stream: trio.SocketStream, pending: list[bytes]
+) -> tuple[h11.Request, bytes] | None:
+    head: h11.Request | None = None
+    body = bytearray()
+    while True:
+        event = connection.next_event()
+        if event is h11.NEED_DATA:
+            data = pending.pop(0) if pending else await stream.receive_some()
+            connection.receive_data(data)
+            continue
+        if isinstance(event, h11.Request):
+            head = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            assert head is not None
+            return head, bytes(body)
+        elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
+            return None
+
+
+async def _watch_disconnect(
+    stream: trio.SocketStream,
+    record: RecordedRequest,
+    scope: trio.CancelScope,
+    pending: list[bytes],
+) -> None:
+    """Read while the response is written: end of file means the client went away. Bytes
+    that arrive (a next request) are kept for the connection's next cycle."""
+    try:
+        while True:
+            data = await stream.receive_some()
+            if not data:
+                break
+            pending.append(data)
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass
+    if not record.finished:
+        record.disconnected = True
+        scope.cancel()
+
+
+def _validate(record: RecordedRequest) -> tuple[int, str] | None:
+    if record.method != "POST" or record.path != "/v1/messages":
+        return 404, f"no route for {record.method} {record.path}"
+    if not record.api_key:
+        return 401, "an x-api-key header or a bearer token is required"
+    body = record.body
+    if not isinstance(body, dict):
+        return 400, "the body must be a JSON object"
+    missing = [key for key in ("model", "max_tokens", "messages") if key not in body]
+    if missing:
+        return 400, f"missing required field(s): {', '.join(missing)}"
+    messages = body["messages"]
+    for position, message in enumerate(messages):
+        asked = [
+            block["id"]
+            for block in (
+                message.get("content") if isinstance(message.get("content"), list) else []
+            )
+            if isinstance(block, dict) and block.get("type") == "tool_use"
+        ]
+        if not asked or message.get("role") != "assistant":
+            continue
+        following = messages[position + 1] if position + 1 < len(messages) else None
+        content = following.get("content") if isinstance(following, dict) else None
+        answered = {
+            block.get("tool_use_id")
+            for block in (content if isinstance(content, list) else [])
+            if isinstance(block, dict) and block.get("type") == "tool_result"
+        }
+        if set(asked) - answered:
+            return (
+                400,
+                f"messages.{position + 1}: tool_use ids without tool_result: "
+                f"{sorted(set(asked) - answered)}",
+            )
+    return None
+
+
+def _stream_events(
+    message_id: str,
+    model: str,
+    blocks: Sequence[dict[str, Any]],
+    reply: FakeReply,
+    usage: Usage,
+    chunk: int,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    start_usage = {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": 1,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+    }
+    yield (
+        "message_start",
+        {
+            "type": "message_start",
+            "message": _message(message_id, model, [], reply, None) | {"usage": start_usage},
+        },
+    )
+    for index, block in enumerate(blocks):
+        kind = block["type"]
+        if kind == "thinking":
+            start: dict[str, Any] = {"type": "thinking", "thinking": "", "signature": ""}
+            deltas = [
+                {"type": "thinking_delta", "thinking": part}
+                for part in _chunks(block["thinking"], chunk)
+            ] + [{"type": "signature_delta", "signature": block["signature"]}]
+        elif kind == "text":
+            start = {"type": "text", "text": ""}
+            deltas = [
+                {"type": "text_delta", "text": part} for part in _chunks(block["text"], chunk)
+            ]
+        else:
+            start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+            deltas = [
+                {"type": "input_json_delta", "partial_json": part}
+                for part in _chunks(json.dumps(block["input"]), chunk)
+            ]
+        yield (
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": start},
+        )
+        if index == 0:
+            yield "ping", {"type": "ping"}
+        for delta in deltas:
+            yield (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
+        yield "content_block_stop", {"type": "content_block_stop", "index": index}
+    yield (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": _stop_reason(reply), "stop_sequence": None},
+            "usage": attrs.asdict(usage),
+        },
+    )
+    yield "message_stop", {"type": "message_stop"}
+
+
+def _message(
+    message_id: str,
+    model: str,
+    blocks: Sequence[dict[str, Any]],
+    reply: FakeReply,
+    usage: Usage | None,
+) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": list(blocks),
+        "stop_reason": _stop_reason(reply) if usage is not None else None,
+        "stop_sequence": None,
+        "usage": attrs.asdict(usage) if usage is not None else None,
+    }
+
+
+def _stop_reason(reply: FakeReply) -> str:
+    if reply.stop_reason is not None:
+        return reply.stop_reason
+    return "tool_use" if reply.tool_uses else "end_turn"
+
+
+def _estimate_usage(body: dict[str, Any], reply: FakeReply) -> Usage:
+    asked = len(json.dumps([body.get("system"), body.get("messages"), body.get("tools")]))
+    answered = (
+        len(reply.text)
+        + len(reply.thinking or "")
+        + sum(len(json.dumps(dict(use.input))) + len(use.name) for use in reply.tool_uses)
+    )
+    return Usage(
+        input_tokens=max(1, math.ceil(asked / 4)), output_tokens=max(1, math.ceil(answered / 4))
+    )
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[start : start + size] for start in range(0, len(text), size)] or [""]
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            block.get("text", "")
+            for block in content
+            if isinstance(block, dict) and block.get("type") == "text"
+        )
+    return ""
+
+
+def _error_body(error_type: str, message: str, request_id: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "error": {"type": error_type, "message": message},
+        "request_id": request_id,
+    }
+
+
+async def _send_json(
+    send: Callable[[Any], Any],
+    status: int,
+    payload: Any,
+    request_id: str,
+    headers: Mapping[str, str],
+) -> None:
+    data = json.dumps(payload).encode()
+    head = [
+        ("content-type", "application/json"),
+        ("content-length", str(len(data))),
+        ("request-id", request_id),
+        *headers.items(),
+    ]
+    await send(h11.Response(status_code=status, headers=head))
+    await send(h11.Data(data=data))
+    await send(h11.EndOfMessage())
+
+
+def _sse(name: str, data: Any) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
+def _format_seconds(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve a fake Messages API until interrupted; the first output line is its base URL."""
+    parser = argparse.ArgumentParser(
+        prog="python -m openharness_actors.testing.fake_anthropic", description=main.__doc__
+    )
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds before each response head"
+    )
+    parser.add_argument(
+        "--event-delay", type=float, default=0.0, help="seconds between stream events"
+    )
+    parser.add_argument("--chunk-size", type=int, default=16, help="characters per text delta")
+    parser.add_argument(
+        "--reply", default="Hello from the fake Messages API.", help="the reply text"
+    )
+    args = parser.parse_args(argv)
+    server = FakeAnthropic(
+        FakeReply(text=args.reply),
+        latency=args.latency,
+        event_delay=args.event_delay,
+        chunk_size=args.chunk_size,
+    )
+
+    async def serve() -> None:
+        async with trio.open_nursery() as nursery:
+            base_url = await nursery.start(partial(server.serve, port=args.port))
+            print(base_url, flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        trio.run(serve)
+
+
+if __name__ == "__main__":
+    main()
