@@ -1,8 +1,8 @@
 """The ``openharness-actors`` command line (also ``python -m openharness_actors``).
 
-Commands: ``run`` (one run of a workflow file, with recording and replay), ``batch`` (a
-workflow over a JSONL file of inputs), ``recordings list|show|delete`` and ``trace`` (a
-recording as a causality tree). One module per command group; ``_app`` parses and dispatches,
+Commands: ``run`` (one run of a workflow file, with recording, replay or a durable journal),
+``resume`` (finish a journaled run), ``batch`` (a workflow over a JSONL file of inputs),
+``recordings list|show|delete`` and ``trace`` (a recording as a causality tree). One module per command group; ``_app`` parses and dispatches,
 ``_exit`` owns the exit codes scripts rely on (:class:`ExitCode`). See the README.
 
 This package is for the command line only: the library never imports it.

@@ -53,8 +53,8 @@ exit codes:
   4    replay diverged from the recording
   5    recording store error (no such recording or store, unreadable file)
   130  interrupted by SIGINT (Ctrl-C); 143 terminated by SIGTERM.
-       The run is cancelled cleanly: workflow:end is written and a recording is
-       finalized with status "cancelled".
+       The run is cancelled cleanly: workflow:end is written, a recording is
+       finalized with status "cancelled", and a journaled run stays resumable.
 """
 
 

@@ -24,8 +24,8 @@ from .._json import converter
 from ._exit import EXIT_CODES_HELP, ExitCode, UsageError, exit_code_for_signal
 from ._format import format_duration, write_json
 from ._interrupt import cancel_on_signals
+from ._options import add_run_options, positive_int
 from ._target import TARGET_HELP, load_target
-from .run import add_run_options, positive_int
 
 __all__ = ["register"]
 

@@ -85,16 +85,34 @@ class Cli:
             return []
         return self.calls_file.read_text().splitlines()
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        """Start a command without waiting (for signals); stderr is a pipe."""
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """Start a command without waiting (for signals); stderr is a pipe. ``env`` adds
+        variables."""
         return subprocess.Popen(
             self.command(*args),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             cwd=self.directory,
-            env=self.env,
+            env={**self.env, **(env or {})},
         )
+
+    def interrupt(
+        self, signum: int, *args: str, when: str, env: dict[str, str] | None = None
+    ) -> tuple[int, str, str]:
+        """Start a command, send it ``signum`` once a stderr line contains ``when``, and wait
+        for it: (exit code, stdout, stderr)."""
+        process = self.start(*args, env=env)
+        assert process.stderr is not None
+        seen = []
+        while True:  # bounded by pytest-timeout
+            line = process.stderr.readline()
+            seen.append(line)
+            if when in line or not line:
+                break
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=30)
+        return process.returncode, out, "".join(seen) + err
 
 
 def load_fixture(name: str) -> ModuleType:

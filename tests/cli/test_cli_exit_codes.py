@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from cli_helpers import ANALYZE, CASES, FACTORIES, HELLO, Cli
 from openharness_actors import SqliteSignalStore
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+SLOW_RUN = ("run", f"{FACTORIES}:slow", "--state", HELLO, "--signals")
 
 
 async def test_failed_runs_exit_1_with_the_error_and_partial_state(cli: Cli) -> None:
@@ -106,26 +106,12 @@ async def test_batch_input_line_that_is_not_json_exits_5(cli: Cli, tmp_path: Pat
     assert "in.jsonl:2" in done.err
 
 
-def interrupt(cli: Cli, signum: int, *args: str) -> tuple[int, str, str]:
-    """Start a slow recorded run, send ``signum`` during its harness call, wait for the end."""
-    process = cli.start("run", f"{FACTORIES}:slow", "--state", HELLO, "--signals", *args)
-    assert process.stderr is not None
-    deadline = time.monotonic() + 30
-    seen = []
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        seen.append(line)
-        if "harness:start" in line or not line:
-            break
-    process.send_signal(signum)
-    out, err = process.communicate(timeout=30)
-    return process.returncode, out, "".join(seen) + err
-
-
 @posix_only
 async def test_sigint_cancels_the_run_and_finalizes_the_recording_as_cancelled(cli: Cli) -> None:
     """SIGINT mid-run exits 130 after workflow:end; the recording is finalized cancelled."""
-    code, out, err = interrupt(cli, signal.SIGINT, "--record", "ctrl-c", "--json")
+    code, out, err = cli.interrupt(
+        signal.SIGINT, *SLOW_RUN, "--record", "ctrl-c", "--json", when="harness:start"
+    )
     assert code == 130, err
     result = json.loads(out)
     assert result["status"] == "cancelled" and result["exit_code"] == 130
@@ -139,7 +125,7 @@ async def test_sigint_cancels_the_run_and_finalizes_the_recording_as_cancelled(c
 @posix_only
 def test_sigterm_cancels_the_run_cleanly_and_exits_143(cli: Cli) -> None:
     """SIGTERM mid-run exits 143 after writing workflow:end, with a message on stderr."""
-    code, out, err = interrupt(cli, signal.SIGTERM)
+    code, out, err = cli.interrupt(signal.SIGTERM, *SLOW_RUN, when="harness:start")
     assert code == 143, err
     assert "workflow:end" in err and "interrupted by SIGTERM" in err
     assert out.startswith("cancelled · run run_")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import ANALYZE, FACTORIES, HELLO, Cli
+from cli_helpers import ANALYZE, FACTORIES, HELLO, ROOT, Cli
 
 SUMMARY = "summarizer says: ANALYZER SAYS: HELLO"
 
@@ -147,11 +147,16 @@ async def test_console_script_is_the_same_command(cli: Cli) -> None:
     assert process.stdout.decode().startswith("openharness-actors ")
 
 
+def readme_flow_file() -> str:
+    """The README's example workflow file (the python block starting ``# flow.py``)."""
+    readme = (ROOT / "README.md").read_text()
+    block = next(b for b in readme.split("```python\n") if b.startswith("# flow.py"))
+    return block.split("```")[0]
+
+
 async def test_readme_flow_file_runs_with_the_readme_command(cli: Cli) -> None:
     """The README's example workflow file runs with the README's first command."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    block = next(b for b in readme.split("```python\n") if b.startswith("# flow.py"))
-    (cli.directory / "flow.py").write_text(block.split("```")[0])
+    (cli.directory / "flow.py").write_text(readme_flow_file())
     done = await cli("run", "flow.py", "--state", '{"input": "hello"}')
     assert done.code == 0, done.err
     assert json.loads(done.out.partition("\n")[2]) == {"input": "hello", "result": "looks fine"}

@@ -2,8 +2,8 @@
 
 The module-level convention: ``workflow`` is the Workflow, ``agents`` and ``harness`` the
 run options. The scripted harness appends each call's agent to ``$CLI_FIXTURE_CALLS`` (when
-set), so a test can prove a replay made no harness call; ``$CLI_FIXTURE_DELAY`` slows each
-reply (seconds).
+set), so a test can prove a replay made no harness call; ``$CLI_FIXTURE_SLOW`` names an
+agent whose calls take ten minutes.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def reply(request: HarnessRequest) -> str:
     return f"{request.agent} says: {subject.upper()}"
 
 
+# $CLI_FIXTURE_SLOW names an agent whose call takes ten minutes (to interrupt it).
 harness = ScriptedHarness(
-    default=reply, delay=float(os.environ.get("CLI_FIXTURE_DELAY", "0")), chunk_size=6
+    default=reply, delay={os.environ.get("CLI_FIXTURE_SLOW", ""): 600.0}, chunk_size=6
 )
