@@ -69,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return ExitCode.SIGINT
+    except BrokenPipeError:  # stdout closed early (`| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.RUN_FAILED
     except (OpenHarnessError, UsageError) as exc:
         code = exit_code_for(exc)
         kind = "error" if code == ExitCode.USAGE else type(exc).__name__

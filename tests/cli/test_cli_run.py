@@ -160,3 +160,36 @@ async def test_readme_flow_file_runs_with_the_readme_command(cli: Cli) -> None:
     done = await cli("run", "flow.py", "--state", '{"input": "hello"}')
     assert done.code == 0, done.err
     assert json.loads(done.out.partition("\n")[2]) == {"input": "hello", "result": "looks fine"}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals")
+def test_live_view_redraws_in_place_on_a_terminal(cli: Cli) -> None:
+    """With stderr on a terminal, progress is the live view (ANSI redraws), not plain lines."""
+    import os
+    import pty
+    import subprocess
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        cli.command("run", ANALYZE, "--state", HELLO),
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        cwd=cli.directory,
+        env=cli.env,
+    )
+    os.close(terminal)
+    drawn = b""
+    while True:  # until the child closes the terminal (EIO); bounded by pytest-timeout
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(controller)
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert out.startswith(b"completed")
+    assert b"\x1b[2K" in drawn and "✓ summarizer".encode() in drawn
+    assert b"agent:activated" not in drawn  # no plain lifecycle lines

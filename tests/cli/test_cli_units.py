@@ -1,8 +1,11 @@
-"""In-process checks of the CLI's pure parts: the trace tree and the exit-code mapping."""
+"""In-process checks of the CLI's pure parts: the trace tree, the exit-code mapping and the
+argument parser."""
 
 from __future__ import annotations
 
 import signal
+
+import pytest
 
 from openharness_actors import (
     HarnessError,
@@ -13,7 +16,7 @@ from openharness_actors import (
     TemplateError,
     WorkflowTimeoutError,
 )
-from openharness_actors.cli import ExitCode
+from openharness_actors.cli import ExitCode, main
 from openharness_actors.cli._exit import exit_code_for, exit_code_for_signal
 from openharness_actors.cli.trace import MAX_DRAWN_DEPTH, causality_tree
 
@@ -69,3 +72,22 @@ def test_exit_codes_pick_the_most_specific_error() -> None:
     assert exit_code_for(StoreError("s")) == ExitCode.STORE == 5
     assert exit_code_for(KeyboardInterrupt()) == ExitCode.SIGINT == 130
     assert exit_code_for_signal(signal.SIGTERM) == ExitCode.SIGTERM == 143
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--log-level", "loud", "recordings", "list"],
+        ["run", "flow.py", "--timeout", "-1"],
+        ["run", "flow.py", "--max-activations", "0"],
+        ["run", "flow.py", "--record", "a", "--replay", "b"],
+        ["recordings", "list", "--limit", "many"],
+    ],
+)
+def test_argument_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse refuses bad arguments with exit code 2 and a usage line."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == ExitCode.USAGE
+    assert "usage: openharness-actors" in capsys.readouterr().err
