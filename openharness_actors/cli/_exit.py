@@ -51,7 +51,8 @@ exit codes:
   2    usage or definition error (bad arguments, workflow file/attribute, state); nothing ran
   3    the run timed out (--timeout)
   4    replay diverged from the recording
-  5    recording store error (no such recording or store, unreadable file)
+  5    store error (no such recording, store or journal; an unreadable file; a journal
+       locked by another process)
   130  interrupted by SIGINT (Ctrl-C); 143 terminated by SIGTERM.
        The run is cancelled cleanly: workflow:end is written, a recording is
        finalized with status "cancelled", and a journaled run stays resumable.

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 
-__all__ = ["add_run_options", "add_signals_option", "positive_float", "positive_int"]
+__all__ = [
+    "add_run_options",
+    "add_signals_option",
+    "positive_float",
+    "positive_int",
+    "wrap",
+]
 
 
 def positive_float(text: str) -> float:
@@ -47,3 +54,8 @@ def add_signals_option(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="progress as one line per signal instead of the live view",
     )
+
+
+def wrap(text: str) -> str:
+    """A description wrapped for ``RawDescriptionHelpFormatter`` (which keeps line breaks)."""
+    return textwrap.fill(text, width=88)

@@ -24,7 +24,7 @@ from .._json import converter
 from ._exit import EXIT_CODES_HELP, ExitCode, UsageError, exit_code_for_signal
 from ._format import format_duration, write_json
 from ._interrupt import cancel_on_signals
-from ._options import add_run_options, positive_int
+from ._options import add_run_options, positive_int, wrap
 from ._target import TARGET_HELP, load_target
 
 __all__ = ["register"]
@@ -35,9 +35,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser(
         "batch",
         help="run a workflow over every line of a JSONL file",
-        description="Run a workflow once per input line (the line is the initial state), "
-        "CONCURRENCY at a time, each case isolated. Progress goes to stderr; a summary (or "
-        "JSON with --json) to stdout. With --results, running again resumes.",
+        description=wrap(
+            "Run a workflow once per input line (the line is the initial state), "
+            "CONCURRENCY at a time, each case isolated. Progress goes to stderr; a summary (or "
+            "JSON with --json) to stdout. With --results, running again resumes."
+        ),
         epilog=TARGET_HELP + "\n" + EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -24,7 +24,7 @@ from .._run import new_run_id
 from ..journal import Journal
 from ._exit import EXIT_CODES_HELP
 from ._interrupt import cancel_on_signals
-from ._options import add_run_options, add_signals_option
+from ._options import add_run_options, add_signals_option, wrap
 from ._outcome import Outcome, Progress, report
 from ._store import open_store
 from ._target import TARGET_HELP, Target, load_target
@@ -44,9 +44,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser(
         "resume",
         help="finish a journaled run after a crash or an interrupt",
-        description="Resume run RUN_ID from its journal: harness calls it completed are "
-        "answered from the journal, the rest are made live. Give the same workflow file "
-        "as the original run; a changed definition is refused unless --force.",
+        description=wrap(
+            "Resume run RUN_ID from its journal: harness calls it completed are "
+            "answered from the journal, the rest are made live. Give the same workflow file "
+            "as the original run; a changed definition is refused unless --force."
+        ),
         epilog=TARGET_HELP + "\n" + EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -28,7 +28,7 @@ from ..recording._store import check_recording_id
 from ._exit import EXIT_CODES_HELP, UsageError, exit_code_for
 from ._format import write_json
 from ._interrupt import Interruption, cancel_on_signals
-from ._options import add_run_options, add_signals_option
+from ._options import add_run_options, add_signals_option, wrap
 from ._outcome import Outcome, Progress, error_document, report
 from ._store import STORE_HELP, open_store
 from ._target import TARGET_HELP, Target, initial_state, load_target
@@ -42,8 +42,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser(
         "run",
         help="run a workflow defined in a Python file",
-        description="Run a workflow once. Progress goes to stderr (a live view on a terminal, "
-        "plain lines otherwise); the result to stdout.",
+        description=wrap(
+            "Run a workflow once. Progress goes to stderr (a live view on a terminal, "
+            "plain lines otherwise); the result to stdout."
+        ),
         epilog=TARGET_HELP + "\n" + EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
