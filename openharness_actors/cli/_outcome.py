@@ -20,14 +20,14 @@ from .._reporting import Reporter
 from .._result import WorkflowResult
 from .._signal import Signal
 from ..reporters import ConsoleReporter, LiveReporter
-from ._exit import ExitCode, exit_code_for, exit_code_for_signal
+from ._exit import ExitCode, UsageError, exit_code_for, exit_code_for_signal
 from ._format import format_duration, format_metrics, pretty_json, write_json
 
 __all__ = [
     "EndCatcher",
     "Outcome",
     "Progress",
-    "error_document",
+    "refuse",
     "report",
 ]
 
@@ -161,9 +161,15 @@ def result_document(outcome: Outcome) -> dict[str, Any]:
     return document
 
 
-def error_document(error: BaseException, code: int) -> dict[str, Any]:
-    """The ``--json`` document of a command that failed before anything ran."""
-    return {"status": "error", "error": error_detail(error), "exit_code": int(code)}
+def refuse(error: OpenHarnessError | UsageError, *, as_json: bool) -> int:
+    """A run command refused before anything ran: with ``--json``, write the error document
+    and return the exit code; otherwise re-raise ``error`` (``main`` prints it)."""
+    if not as_json:
+        raise error
+    code = exit_code_for(error)
+    document = {"status": "error", "error": error_detail(error), "exit_code": int(code)}
+    write_json(document, sys.stdout)
+    return code
 
 
 def error_detail(error: BaseException) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from ..journal import Journal
 from ._exit import EXIT_CODES_HELP
 from ._interrupt import cancel_on_signals
 from ._options import add_run_options, add_signals_option, wrap
-from ._outcome import Outcome, Progress, report
+from ._outcome import Outcome, Progress, refuse, report
 from ._store import open_store
 from ._target import TARGET_HELP, Target, load_target
 
@@ -92,8 +92,11 @@ async def run_journaled(args: argparse.Namespace, target: Target, state: Any) ->
 
 async def resume_command(args: argparse.Namespace) -> int:
     """``resume RUN_ID path.py[:NAME]``: finish a journaled run."""
-    target = load_target(args.target)
-    store = open_store(args.journal, must_exist=True)
+    try:
+        target = load_target(args.target)
+        store = open_store(args.journal, must_exist=True)
+    except OpenHarnessError as exc:
+        return refuse(exc, as_json=args.json)
     journal = Journal(store)
 
     async def call(reporters: Sequence[Reporter]) -> WorkflowResult[Any]:

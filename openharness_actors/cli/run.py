@@ -25,11 +25,10 @@ from .._errors import OpenHarnessError, StoreError
 from ..recording import Recording, RecordingPlan, SignalStore
 from ..recording._config import Mode
 from ..recording._store import check_recording_id
-from ._exit import EXIT_CODES_HELP, UsageError, exit_code_for
-from ._format import write_json
+from ._exit import EXIT_CODES_HELP, UsageError
 from ._interrupt import Interruption, cancel_on_signals
 from ._options import add_run_options, add_signals_option, wrap
-from ._outcome import Outcome, Progress, error_document, report
+from ._outcome import Outcome, Progress, refuse, report
 from ._store import STORE_HELP, open_store
 from ._target import TARGET_HELP, Target, initial_state, load_target
 from .resume import run_journaled
@@ -68,16 +67,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="NAME_OR_ID",
         help="replay the recording if it exists, else record it under that name",
     )
-    parser.add_argument(
-        "--tag", action="append", default=[], metavar="TAG", help="tag the recording (repeat)"
-    )
-    parser.add_argument("--store", metavar="PATH", help=STORE_HELP)
     mode.add_argument(
         "--journal",
         metavar="STORE",
         help="journal the run durably in STORE (a SQLite file or a directory), so that "
         "`resume` can finish it after a crash or an interrupt",
     )
+    parser.add_argument(
+        "--tag", action="append", default=[], metavar="TAG", help="tag the recording (repeat)"
+    )
+    parser.add_argument("--store", metavar="PATH", help=STORE_HELP)
     parser.add_argument(
         "--durability",
         choices=("sync", "async", "exit"),
@@ -98,11 +97,7 @@ async def run_command(args: argparse.Namespace) -> int:
             raise UsageError("--durability needs --journal")
         plan = await _recording_plan(args)
     except (OpenHarnessError, UsageError) as exc:
-        if not args.json:
-            raise
-        code = exit_code_for(exc)
-        write_json(error_document(exc, code), sys.stdout)
-        return code
+        return refuse(exc, as_json=args.json)
     if args.journal is not None:
         outcome = await run_journaled(args, target, state)
     else:

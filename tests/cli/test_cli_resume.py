@@ -61,12 +61,13 @@ async def test_interrupted_journaled_run_is_cancelled_resumable_and_says_how(cli
 
 
 async def test_resume_refusals_have_their_exit_codes(cli: Cli) -> None:
-    """No journal exits 5; a changed workflow exits 2; an id already journaled exits 2;
-    --durability without --journal, and --journal with --record, are usage errors."""
+    """No journal or no store exits 5; a changed workflow exits 2; an id already journaled
+    exits 2; --durability without --journal, and --journal with --record, are usage errors."""
     first = await cli("run", ANALYZE, "--state", HELLO, "--journal", "j.db", "--run-id", "r", "-q")
     assert first.code == 0, first.err
-    missing, changed, durability, both = await cli.all(
+    missing, no_store, changed, durability, both = await cli.all(
         ("resume", "nope", ANALYZE, "--journal", "j.db"),
+        ("resume", "r", ANALYZE, "--journal", "absent.db", "--json"),
         ("resume", "r", f"{FACTORIES}:looping", "--journal", "j.db"),
         ("run", ANALYZE, "--state", HELLO, "--durability", "exit"),
         ("run", ANALYZE, "--journal", "j.db", "--record", "x"),
@@ -74,6 +75,7 @@ async def test_resume_refusals_have_their_exit_codes(cli: Cli) -> None:
     # Not at the same time as the resume above: both would take run r's lock (exit 5).
     again = await cli("run", ANALYZE, "--state", HELLO, "--journal", "j.db", "--run-id", "r")
     assert missing.code == 5 and "no journal for run 'nope'" in missing.err
+    assert no_store.code == 5 and no_store.json()["error"]["type"] == "StoreError"
     assert changed.code == 2 and "the workflow changed" in changed.err
     assert again.code == 2 and "already has a journal" in again.err
     assert durability.code == 2 and "--durability needs --journal" in durability.err
