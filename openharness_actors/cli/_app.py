@@ -65,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             code: int = trio.run(args.handler, args)
         except BaseExceptionGroup as group:
-            raise _lone(group) from None
+            lone = _lone(group)
+            if lone is group:
+                raise
+            lone.__suppress_context__ = True  # keep its own cause, drop the group around it
+            raise lone from lone.__cause__
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return ExitCode.SIGINT
