@@ -1,0 +1,141 @@
+"""``openharness-actors batch path.py:NAME --inputs cases.jsonl``: many runs, one per line.
+
+A thin wrapper of :func:`~openharness_actors.run_batch`: each input line is a case's initial
+state (JSON), ``--results`` appends one line per finished case and makes a second call resume
+(``--retry-failed`` reruns the failures), and the progress printer reports on stderr. SIGINT
+or SIGTERM cancel the cases in flight cleanly; what finished is already in the results file.
+Exit code 0 when every case succeeded, 1 when any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import trio
+
+from .._batch import BatchProgress, BatchResult, ProgressPrinter, run_batch
+from .._json import converter
+from ._exit import EXIT_CODES_HELP, ExitCode, UsageError, exit_code_for_signal
+from ._format import format_duration, write_json
+from ._interrupt import cancel_on_signals
+from ._options import add_run_options, positive_int, wrap
+from ._target import TARGET_HELP, load_target
+
+__all__ = ["register"]
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``batch`` command."""
+    parser = commands.add_parser(
+        "batch",
+        help="run a workflow over every line of a JSONL file",
+        description=wrap(
+            "Run a workflow once per input line (the line is the initial state), "
+            "CONCURRENCY at a time, each case isolated. Progress goes to stderr; a summary (or "
+            "JSON with --json) to stdout. With --results, running again resumes."
+        ),
+        epilog=TARGET_HELP + "\n" + EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_run_options(parser)
+    parser.add_argument(
+        "--inputs", required=True, metavar="PATH", help="JSONL: one initial state per line"
+    )
+    parser.add_argument(
+        "--results", metavar="PATH", help="append one JSON line per finished case; resume from it"
+    )
+    parser.add_argument(
+        "--concurrency", type=positive_int, default=8, metavar="N", help="runs at once (8)"
+    )
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="on resume, run the failed cases again"
+    )
+    parser.set_defaults(handler=batch_command)
+
+
+async def batch_command(args: argparse.Namespace) -> int:
+    """Run the batch; see the module docstring."""
+    inputs = trio.Path(args.inputs)
+    if not await inputs.is_file():
+        raise UsageError(f"--inputs: no such file {args.inputs!r}")
+    target = load_target(args.target)
+    options: dict[str, Any] = dict(target.options)
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
+    if args.max_activations is not None:
+        options["max_activations"] = args.max_activations
+    progress: Callable[[BatchProgress], None] | bool = False
+    if not args.quiet:
+        progress = _with_total(ProgressPrinter(sys.stderr), await _count_lines(inputs))
+    batch: BatchResult | None = None
+    with trio.CancelScope() as scope:
+        async with cancel_on_signals(scope.cancel) as interruption:
+            batch = await run_batch(
+                target.workflow,
+                str(inputs),
+                concurrency=args.concurrency,
+                results_path=args.results,
+                retry_failed=args.retry_failed,
+                progress=progress,
+                **options,
+            )
+    if batch is None:  # cancelled by a signal
+        resume = " (run the same command again to resume)" if args.results else ""
+        print(
+            f"interrupted: the cases in flight were cancelled; finished cases are in "
+            f"{args.results or 'no results file'}{resume}",
+            file=sys.stderr,
+        )
+        return exit_code_for_signal(interruption.signum or signal.SIGINT)
+    code = ExitCode.RUN_FAILED if batch.failures else ExitCode.OK
+    if args.json:
+        document: dict[str, Any] = {
+            "metrics": converter.unstructure(batch.metrics),
+            "failures": [case.to_dict() for case in batch.failures],
+            "results_path": args.results,
+            "exit_code": int(code),
+        }
+        if args.results is None:
+            document["results"] = [case.to_dict() for case in batch.results]
+        write_json(document, sys.stdout)
+        return code
+    metrics = batch.metrics
+    latency = metrics.latency_ms
+    resumed = metrics.cases - metrics.ran
+    print(
+        f"{metrics.cases} cases · {metrics.succeeded} succeeded · {metrics.failed} failed · "
+        f"{resumed} resumed · p50 {format_duration(latency['p50'])} · "
+        f"p90 {format_duration(latency['p90'])} · wall {format_duration(metrics.wall_ms)}"
+    )
+    for case in batch.failures[:20]:
+        print(f"  failed {case.case_id}: {case.error_type}: {case.error}")
+    if len(batch.failures) > 20:
+        print(f"  … and {len(batch.failures) - 20} more")
+    if args.results:
+        print(f"results: {args.results}")
+    return code
+
+
+def _with_total(
+    printer: Callable[[BatchProgress], None], total: int
+) -> Callable[[BatchProgress], None]:
+    """The printer, told the number of cases (``run_batch`` streams a file without counting)."""
+
+    def report(progress: BatchProgress) -> None:
+        printer(attrs.evolve(progress, total=total))
+
+    return report
+
+
+async def _count_lines(path: trio.Path) -> int:
+    def count() -> int:
+        with Path(path).open("rb") as lines:
+            return sum(1 for line in lines if line.strip())
+
+    return await trio.to_thread.run_sync(count)
