@@ -16,6 +16,7 @@ from ._batch import (
     BatchResult as BatchResult,
     CaseResult as CaseResult,
     ProgressPrinter as ProgressPrinter,
+    WorkerIncident as WorkerIncident,
     run_batch as run_batch,
 )
 from ._engine import (
@@ -35,6 +36,7 @@ from ._errors import (
     StoreError as StoreError,
     TemplateError as TemplateError,
     UserCodeError as UserCodeError,
+    WorkerLostError as WorkerLostError,
     WorkflowCancelledError as WorkflowCancelledError,
     WorkflowDefinitionError as WorkflowDefinitionError,
     WorkflowTimeoutError as WorkflowTimeoutError,
@@ -54,11 +56,15 @@ from ._state import FrozenState as FrozenState
 from ._supervision import RestartPolicy as RestartPolicy
 from ._usage import Usage as Usage
 from ._workflow import Workflow as Workflow, create_workflow as create_workflow
+from .distributed import RayOptions as RayOptions
 from .harness import (
+    CallLimiter as CallLimiter,
+    CallLimits as CallLimits,
     FunctionHarness as FunctionHarness,
     Harness as Harness,
     HarnessRequest as HarnessRequest,
     HarnessResult as HarnessResult,
+    LocalCallLimiter as LocalCallLimiter,
     ScriptedHarness as ScriptedHarness,
 )
 from .journal import Journal as Journal
@@ -101,6 +107,8 @@ __all__ = [
     "BatchMetrics",
     "BatchProgress",
     "BatchResult",
+    "CallLimiter",
+    "CallLimits",
     "CaseResult",
     "ClaudeHarness",
     "ConsoleReporter",
@@ -115,6 +123,7 @@ __all__ = [
     "Journal",
     "JsonlSignalStore",
     "LiveReporter",
+    "LocalCallLimiter",
     "LogCursor",
     "LogReporter",
     "MemorySignalStore",
@@ -127,6 +136,7 @@ __all__ = [
     "Player",
     "PlayerSnapshot",
     "ProgressPrinter",
+    "RayOptions",
     "Recording",
     "RecordingData",
     "RecordingInfo",
@@ -145,6 +155,8 @@ __all__ = [
     "TemplateError",
     "Usage",
     "UserCodeError",
+    "WorkerIncident",
+    "WorkerLostError",
     "Workflow",
     "WorkflowCancelledError",
     "WorkflowDefinitionError",

@@ -6,142 +6,63 @@ case is appended to a JSONL file as one line, flushed as it finishes; running th
 again with the same file resumes it: cases with a line already are not run again (a torn last
 line from a killed process is dropped). Inputs may be a sequence, any iterable (consumed
 lazily), an async iterable, or the path of a JSONL file.
+
+The pieces every executor shares live here: :class:`BatchBook` (the driver's account of the
+batch: resume, results file, counters, progress), :func:`pending_cases` (the inputs still to
+run) and :func:`run_case` (one isolated case). This module runs cases in the calling trio
+run; ``ray=`` hands them to :mod:`openharness_actors.distributed.ray` instead.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import sys
-import time
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import trio
 
-from ._errors import OpenHarnessError, StoreError
-from ._json import converter, dumps, to_jsonable
+from ._batch_results import (
+    BatchMetrics,
+    BatchProgress,
+    BatchResult,
+    CaseResult,
+    ProgressCallback,
+    ProgressPrinter,
+    ResultWriter,
+    WorkerIncident,
+    aggregate,
+    load_results,
+)
+from ._errors import OpenHarnessError, StoreError, WorkflowDefinitionError
+from ._json import converter, to_jsonable
 from ._result import WorkflowResult
-from ._usage import Usage
+from ._state import StateModel
 from ._workflow import Workflow
+from .harness.limits import CallLimits, LocalCallLimiter, using_call_limiter
+from .journal._journal import list_journals
+
+if TYPE_CHECKING:
+    from .distributed import RayOptions
 
 __all__ = [
+    "BatchBook",
     "BatchMetrics",
     "BatchProgress",
     "BatchResult",
     "CaseResult",
+    "DefinitionFailure",
     "ProgressPrinter",
+    "WorkerIncident",
+    "pending_cases",
     "run_batch",
+    "run_case",
 ]
 
 S = TypeVar("S")
-
-
-@attrs.frozen
-class CaseResult:
-    """The outcome of one case. ``status`` is the run's status (``completed``,
-    ``terminated``, ``failed``, ``timeout``); ``state`` the final (or partial) state as JSON
-    data; ``error`` the error text when the case failed."""
-
-    case_id: str
-    index: int
-    status: str
-    state: Any
-    duration_ms: float
-    activations: int = 0
-    usage: Usage = Usage()
-    cost_usd: float | None = None
-    error: str | None = None
-    error_type: str | None = None
-    resumed: bool = False
-    """True when this result was read back from the results file instead of run now."""
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = converter.unstructure(self)
-        data.pop("resumed")
-        return data
-
-
-@attrs.frozen
-class BatchMetrics:
-    """Aggregate figures of a batch (over every case in the result, resumed ones included)."""
-
-    cases: int
-    succeeded: int
-    failed: int
-    failure_rate: float
-    wall_ms: float
-    cases_per_second: float
-    latency_ms: Mapping[str, float]
-    """``p50``, ``p90``, ``p99``, ``max`` and ``mean`` of the case durations."""
-    usage: Usage
-    cost_usd: float | None
-    ran: int
-    """Cases run by this call (the others were resumed from the results file)."""
-
-
-@attrs.frozen
-class BatchResult:
-    """Every case's result (in input order) and the aggregate metrics."""
-
-    results: Sequence[CaseResult]
-    metrics: BatchMetrics
-
-    @property
-    def failures(self) -> list[CaseResult]:
-        return [r for r in self.results if not r.ok]
-
-
-@attrs.frozen
-class BatchProgress:
-    """A progress snapshot: cases done (of ``total`` when known), failed, running, elapsed."""
-
-    done: int
-    failed: int
-    running: int
-    total: int | None
-    elapsed: float
-    resumed: int
-
-
-ProgressCallback = Callable[[BatchProgress], None]
-
-
-class ProgressPrinter:
-    """Prints progress to ``stream`` (stderr): one updating line on a terminal, otherwise a
-    line every ``every`` seconds and at the end."""
-
-    def __init__(self, stream: TextIO | None = None, *, every: float = 5.0) -> None:
-        self._stream = stream or sys.stderr
-        self._tty = self._stream.isatty()
-        self._every = every
-        self._last = -math.inf
-
-    def __call__(self, progress: BatchProgress) -> None:
-        finished = progress.total is not None and progress.done >= progress.total
-        now = time.monotonic()
-        if not (self._tty or finished or now - self._last >= self._every):
-            return
-        self._last = now
-        total = "?" if progress.total is None else str(progress.total)
-        rate = progress.done / progress.elapsed if progress.elapsed > 0 else 0.0
-        line = (
-            f"batch: {progress.done}/{total} done, {progress.failed} failed, "
-            f"{progress.running} running, {rate:.1f} cases/s, {progress.elapsed:.1f}s"
-        )
-        if self._tty:
-            self._stream.write("\r\x1b[2K" + line + ("\n" if finished else ""))
-        else:
-            self._stream.write(line + "\n")
-        self._stream.flush()
 
 
 async def run_batch(
@@ -154,6 +75,8 @@ async def run_batch(
     results_path: str | os.PathLike[str] | None = None,
     retry_failed: bool = False,
     progress: ProgressCallback | bool = False,
+    limits: CallLimits | None = None,
+    ray: RayOptions | str | bool | None = None,
     **run_options: Any,
 ) -> BatchResult:
     """Run ``workflow`` once per input, ``concurrency`` at a time; see the module docstring.
@@ -162,8 +85,19 @@ async def run_batch(
     the input structured into the state type with cattrs). ``case_id(input, index)`` names a
     case (default: the input's ``"id"`` key when it is a mapping, else the index).
     ``run_options`` are those of :meth:`Workflow.run_reactive` (agents, harness, end_when,
-    timeout…). ``retry_failed`` runs again, on resume, the cases that failed before.
+    timeout, recording…), except that ``run_id`` is a prefix or a callable of the case id. With
+    ``journal=``, case ``c`` runs as ``case-c`` (or as ``run_id`` says) and a case that has a
+    journal already (its run was interrupted) is resumed from it instead of run afresh: the
+    harness calls it completed are not made again. ``retry_failed`` runs again, on resume, the cases that failed before.
     ``progress`` is a callback, or ``True`` for a :class:`ProgressPrinter` on stderr.
+    ``limits`` caps the harness calls of the whole batch (concurrency, requests and tokens
+    per minute) for every harness that consults a :class:`CallLimiter`.
+
+    ``ray`` runs the cases on a Ray cluster instead of in this process (extra ``[ray]``):
+    ``True`` for a local cluster (or the one this process is already connected to), an
+    address (``"auto"``, ``"ray://head:10001"``), or :class:`RayOptions`. Results, progress
+    and the results file are the same; ``concurrency`` still bounds the cases in flight, now
+    across the cluster, and ``limits`` hold cluster-wide.
 
     Raises :class:`WorkflowDefinitionError` when the first case this call runs finds the
     workflow invalid (the batch stops: that is not a per-case failure; later cases whose own
@@ -172,87 +106,173 @@ async def run_batch(
     """
     if not (isinstance(concurrency, int) and concurrency >= 1):
         raise ValueError(f"concurrency must be an integer >= 1, not {concurrency!r}")
-    make_state = state or _default_state(workflow)
-    name_case = case_id or _default_case_id
-    path = Path(results_path) if results_path is not None else None
-    previous = await trio.to_thread.run_sync(_load_results, path) if path else {}
-    keep = {cid: r for cid, r in previous.items() if r.ok or not retry_failed}
-    printer: ProgressCallback | None = ProgressPrinter() if progress is True else (progress or None)
-    total = _known_total(inputs)
-    results: dict[int, CaseResult] = {}
-    counters = {"done": 0, "failed": 0, "running": 0, "resumed": 0, "ran": 0}
-    started = trio.current_time()
+    make_state = state or default_state(workflow)
+    book = await BatchBook.open(
+        results_path, retry_failed=retry_failed, progress=progress, total=known_total(inputs)
+    )
+    cases = pending_cases(inputs, case_id or default_case_id, book)
+    incidents: Sequence[WorkerIncident] = ()
+    try:
+        if ray is not None and ray is not False:
+            from .distributed import RayOptions, run_cases_on_ray
+
+            options = RayOptions.from_argument(ray)
+            incidents = await run_cases_on_ray(
+                workflow, cases, book, make_state, run_options, concurrency, limits, options
+            )
+        else:
+            await _run_locally(workflow, cases, book, make_state, run_options, concurrency, limits)
+    finally:
+        await book.aclose()
+    return book.result(incidents)
+
+
+async def _run_locally(
+    workflow: Workflow[Any],
+    cases: AsyncGenerator[tuple[int, Any, str], None],
+    book: BatchBook,
+    make_state: Callable[[Any], Any],
+    run_options: Mapping[str, Any],
+    concurrency: int,
+    limits: CallLimits | None,
+) -> None:
     limiter = trio.CapacityLimiter(concurrency)
-    writer = _ResultWriter(path) if path else None
     definition_error: list[BaseException] = []
     probe: list[int] = []  # index of the first case this call runs: it checks the definition
 
-    def report() -> None:
-        if printer is not None:
-            printer(
-                BatchProgress(
-                    counters["done"],
-                    counters["failed"],
-                    counters["running"],
-                    total,
-                    trio.current_time() - started,
-                    counters["resumed"],
-                )
-            )
-
-    async def run_case(index: int, item: Any, cid: str) -> None:
+    async def one(index: int, item: Any, cid: str) -> None:
         try:
-            counters["running"] += 1
-            result = await _run_one(
+            result = await run_case(
                 workflow, item, cid, index, make_state, run_options, probe=index == probe[0]
             )
-            if writer is not None:
-                await writer.write(result)
-            results[index] = result
-            counters["done"] += 1
-            counters["ran"] += 1
-            counters["failed"] += 0 if result.ok else 1
-        except _DefinitionFailure as failure:
+            await book.record(result)
+        except DefinitionFailure as failure:
             definition_error.append(failure.cause)
             nursery.cancel_scope.cancel()
         finally:
-            counters["running"] -= 1
+            book.running -= 1
             limiter.release_on_behalf_of(index)
-            report()
+            book.report()
 
-    try:
-        async with trio.open_nursery() as nursery, aclosing(_enumerate(inputs)) as items:
-            async for index, item in items:
-                cid = name_case(item, index)
-                done_before = keep.get(cid)
-                if done_before is not None:
-                    results[index] = attrs.evolve(done_before, index=index, resumed=True)
-                    counters["done"] += 1
-                    counters["resumed"] += 1
-                    counters["failed"] += 0 if done_before.ok else 1
-                    continue
+    call_limiter = LocalCallLimiter(limits) if limits is not None else None
+    with using_call_limiter(call_limiter):
+        async with trio.open_nursery() as nursery, aclosing(cases) as items:
+            async for index, item, cid in items:
                 await limiter.acquire_on_behalf_of(index)
                 if not probe:
                     probe.append(index)
-                nursery.start_soon(run_case, index, item, cid)
-    finally:
-        if writer is not None:
-            await writer.aclose()
+                book.running += 1
+                nursery.start_soon(one, index, item, cid)
     if definition_error:
         raise definition_error[0]
-    report()
-    wall = trio.current_time() - started
-    ordered = [results[i] for i in sorted(results)]
-    return BatchResult(ordered, _aggregate(ordered, wall, counters["ran"]))
 
 
-class _DefinitionFailure(Exception):
+class BatchBook:
+    """The driver's account of one batch, whichever executor runs the cases.
+
+    It holds the results read back from the results file (resume), records each finished
+    case (results file first, then counters and progress), counts the cases in flight
+    (``running``, kept by the executor) and builds the :class:`BatchResult`. Open it with
+    :meth:`open`; :meth:`aclose` closes the results file.
+    """
+
+    def __init__(
+        self,
+        previous: Mapping[str, CaseResult],
+        writer: ResultWriter | None,
+        printer: ProgressCallback | None,
+        total: int | None,
+    ) -> None:
+        self._previous = previous
+        self._writer = writer
+        self._printer = printer
+        self.total = total
+        self._results: dict[int, CaseResult] = {}
+        self.done = self.failed = self.running = self.resumed = self.ran = 0
+        self._started = trio.current_time()
+
+    @classmethod
+    async def open(
+        cls,
+        results_path: str | os.PathLike[str] | None,
+        *,
+        retry_failed: bool,
+        progress: ProgressCallback | bool,
+        total: int | None,
+    ) -> BatchBook:
+        """Read ``results_path`` (resume) and open it for appending."""
+        path = Path(results_path) if results_path is not None else None
+        previous = await trio.to_thread.run_sync(load_results, path) if path else {}
+        keep = {cid: r for cid, r in previous.items() if r.ok or not retry_failed}
+        printer = ProgressPrinter() if progress is True else (progress or None)
+        return cls(keep, ResultWriter(path) if path else None, printer, total)
+
+    def take_resumed(self, index: int, cid: str) -> bool:
+        """If case ``cid`` finished in an earlier call, count it as done and return True."""
+        done_before = self._previous.get(cid)
+        if done_before is None:
+            return False
+        self._results[index] = attrs.evolve(done_before, index=index, resumed=True)
+        self.done += 1
+        self.resumed += 1
+        self.failed += 0 if done_before.ok else 1
+        return True
+
+    async def record(self, result: CaseResult) -> None:
+        """Write ``result`` to the results file, then count it (progress is the caller's)."""
+        if self._writer is not None:
+            await self._writer.write(result)
+        self._results[result.index] = result
+        self.done += 1
+        self.ran += 1
+        self.failed += 0 if result.ok else 1
+
+    def report(self) -> None:
+        """Show the progress callback a fresh snapshot."""
+        if self._printer is not None:
+            self._printer(
+                BatchProgress(
+                    self.done,
+                    self.failed,
+                    self.running,
+                    self.total,
+                    trio.current_time() - self._started,
+                    self.resumed,
+                )
+            )
+
+    async def aclose(self) -> None:
+        if self._writer is not None:
+            await self._writer.aclose()
+
+    def result(self, incidents: Sequence[WorkerIncident] = ()) -> BatchResult:
+        """The batch's result so far, in input order (reports progress one last time)."""
+        self.report()
+        wall = trio.current_time() - self._started
+        ordered = [self._results[i] for i in sorted(self._results)]
+        return BatchResult(ordered, aggregate(ordered, wall, self.ran), tuple(incidents))
+
+
+async def pending_cases(
+    inputs: Any, name_case: Callable[[Any, int], str], book: BatchBook
+) -> AsyncGenerator[tuple[int, Any, str], None]:
+    """Yield ``(index, input, case_id)`` for every input ``book`` has no result for yet."""
+    async with aclosing(_enumerate(inputs)) as items:
+        async for index, item in items:
+            cid = name_case(item, index)
+            if not book.take_resumed(index, cid):
+                yield index, item, cid
+
+
+class DefinitionFailure(Exception):
+    """Raised by :func:`run_case` when the probe case finds the workflow itself invalid."""
+
     def __init__(self, cause: BaseException) -> None:
         super().__init__(str(cause))
         self.cause = cause
 
 
-async def _run_one(
+async def run_case(
     workflow: Workflow[Any],
     item: Any,
     cid: str,
@@ -262,8 +282,10 @@ async def _run_one(
     *,
     probe: bool,
 ) -> CaseResult:
-    from ._errors import WorkflowDefinitionError
+    """Run one case, isolated: every failure becomes the returned result's ``error``.
 
+    Raises :class:`DefinitionFailure` only when ``probe`` and the workflow is invalid.
+    """
     begun = trio.current_time()
     result: WorkflowResult[Any] | None
     error: BaseException | None = None
@@ -280,10 +302,10 @@ async def _run_one(
             error_type=type(exc).__name__,
         )
     try:
-        result = await workflow.run_reactive(state=initial, **run_options)
+        result = await _run_or_resume(workflow, initial, cid, run_options)
     except WorkflowDefinitionError as exc:
         if probe:  # the workflow itself is invalid: stop the batch, do not fail every case
-            raise _DefinitionFailure(exc) from exc
+            raise DefinitionFailure(exc) from exc
         result, error = None, exc
     except OpenHarnessError as exc:
         result, error = exc.partial, exc
@@ -312,27 +334,79 @@ async def _run_one(
         cost_usd=metrics.cost_usd,
         error=None if error is None else str(error),
         error_type=None if error is None else type(error).__name__,
+        run_id=result.run_id,
+        recording_id=result.recording_id,
     )
 
 
-def _default_state(workflow: Workflow[Any]) -> Callable[[Any], Any]:
-    model = workflow.state_model
+_RESUME_OPTIONS = frozenset(
+    [
+        "journal",
+        "agents",
+        "harness",
+        "end_when",
+        "timeout",
+        "reducers",
+        "reporters",
+        "max_activations",
+        "on_end",
+        "restart",
+        "mailbox_size",
+        "inbox_size",
+    ]
+)
 
-    def build(item: Any) -> Any:
-        if model.kind == "mapping" or isinstance(item, model.state_type):
+
+async def _run_or_resume(
+    workflow: Workflow[Any], initial: Any, cid: str, run_options: Mapping[str, Any]
+) -> WorkflowResult[Any]:
+    """Run one case; a journaled case whose journal exists (an earlier attempt was lost) is
+    resumed from it instead, so its completed harness calls are not made again."""
+    options = dict(run_options)
+    run_id = case_run_id(options.pop("run_id", None), cid, journaled="journal" in options)
+    journal = options.get("journal")
+    if journal is not None and await list_journals(journal.resolved_store(), run_id):
+        resume = {k: v for k, v in options.items() if k in _RESUME_OPTIONS}
+        return await workflow.resume(run_id, **resume)
+    return await workflow.run_reactive(state=initial, run_id=run_id, **options)
+
+
+def case_run_id(run_id: Any, cid: str, *, journaled: bool) -> Any:
+    """A case's run id from a batch's ``run_id=``: a callable of the case id, or a prefix
+    (``"<prefix>-<case id>"``); without one, journaled cases are ``"case-<case id>"`` and the
+    others get a fresh id."""
+    if callable(run_id):
+        return run_id(cid)
+    if isinstance(run_id, str):
+        return f"{run_id}-{cid}"
+    return f"case-{cid}" if journaled else run_id
+
+
+def default_state(workflow: Workflow[Any]) -> Callable[[Any], Any]:
+    """The default ``state=``: the input itself, or structured into the state type."""
+    return _DefaultState(workflow.state_model)
+
+
+@attrs.frozen
+class _DefaultState:
+    # a class, not a closure, so that it pickles by reference for distributed batches
+    model: StateModel
+
+    def __call__(self, item: Any) -> Any:
+        if self.model.kind == "mapping" or isinstance(item, self.model.state_type):
             return item
-        return converter.structure(item, model.state_type)
-
-    return build
+        return converter.structure(item, self.model.state_type)
 
 
-def _default_case_id(item: Any, index: int) -> str:
+def default_case_id(item: Any, index: int) -> str:
+    """The default ``case_id=``: the input's ``"id"`` when it has one, else its index."""
     if isinstance(item, Mapping) and "id" in item:
         return str(item["id"])
     return str(index)
 
 
-def _known_total(inputs: Any) -> int | None:
+def known_total(inputs: Any) -> int | None:
+    """How many inputs there are, when that is known without consuming them."""
     if isinstance(inputs, str | os.PathLike):
         return None
     try:
@@ -366,96 +440,3 @@ async def _enumerate(inputs: Any) -> AsyncGenerator[tuple[int, Any], None]:
         return
     for index, item in enumerate(inputs):
         yield index, item
-
-
-def _load_results(path: Path | None) -> dict[str, CaseResult]:
-    """Read a results file; a torn last line (killed mid-write) is cut off the file."""
-    if path is None or not path.exists():
-        return {}
-    found: dict[str, CaseResult] = {}
-    raw = path.read_bytes()
-    good_end = 0
-    lines = raw.split(b"\n")
-    for number, line in enumerate(lines, 1):
-        is_last = number == len(lines)
-        if not line.strip():
-            good_end += len(line) + (0 if is_last else 1)
-            continue
-        try:
-            data = json.loads(line)
-            result = converter.structure(data, CaseResult)
-        except Exception as exc:
-            if is_last:  # torn write: drop it
-                break
-            raise StoreError(
-                f"{path}:{number}: not a batch result line ({exc})", location=f"{path}:{number}"
-            ) from exc
-        if is_last:  # complete JSON but no newline: keep it, and end the line
-            with path.open("ab") as handle:
-                handle.write(b"\n")
-        found[result.case_id] = result
-        good_end += len(line) + 1
-    if good_end < len(raw):
-        with path.open("r+b") as handle:
-            handle.truncate(good_end)
-    return found
-
-
-class _ResultWriter:
-    """Appends result lines, one write and flush per case, off the event loop."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = path.open("a", encoding="utf-8")
-        self._lock = trio.Lock()
-
-    async def write(self, result: CaseResult) -> None:
-        line = dumps(result.to_dict()) + "\n"
-        async with self._lock:
-            await trio.to_thread.run_sync(self._write_line, line)
-
-    def _write_line(self, line: str) -> None:
-        self._handle.write(line)
-        self._handle.flush()
-
-    async def aclose(self) -> None:
-        with trio.CancelScope(shield=True):
-            async with self._lock:
-                await trio.to_thread.run_sync(self._handle.close)
-
-
-def _aggregate(results: Sequence[CaseResult], wall: float, ran: int) -> BatchMetrics:
-    durations = sorted(r.duration_ms for r in results if not r.resumed)
-    usage = Usage()
-    costs = [r.cost_usd for r in results if r.cost_usd is not None]
-    for r in results:
-        usage = usage + r.usage
-    failed = sum(1 for r in results if not r.ok)
-    return BatchMetrics(
-        cases=len(results),
-        succeeded=len(results) - failed,
-        failed=failed,
-        failure_rate=failed / len(results) if results else 0.0,
-        wall_ms=wall * 1000,
-        cases_per_second=ran / wall if wall > 0 else 0.0,
-        latency_ms=_percentiles(durations),
-        usage=usage,
-        cost_usd=sum(costs) if costs else None,
-        ran=ran,
-    )
-
-
-def _percentiles(ordered: Sequence[float]) -> dict[str, float]:
-    if not ordered:
-        return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
-
-    def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-
-    return {
-        "p50": at(0.50),
-        "p90": at(0.90),
-        "p99": at(0.99),
-        "max": ordered[-1],
-        "mean": sum(ordered) / len(ordered),
-    }

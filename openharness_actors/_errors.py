@@ -24,6 +24,7 @@ __all__ = [
     "StoreError",
     "TemplateError",
     "UserCodeError",
+    "WorkerLostError",
     "WorkflowCancelledError",
     "WorkflowDefinitionError",
     "WorkflowTimeoutError",
@@ -243,3 +244,16 @@ class StoreError(OpenHarnessError):
     def __init__(self, message: str, *, location: str | None = None) -> None:
         super().__init__(message)
         self.location = location
+
+
+class WorkerLostError(OpenHarnessError):
+    """A distributed batch lost its workers: a case's worker died ``attempts`` times (the
+    case's recorded ``error_type``), or no worker is left to run the remaining cases.
+
+    ``worker`` names the last worker lost.
+    """
+
+    def __init__(self, message: str, *, worker: str | None = None, attempts: int = 0) -> None:
+        super().__init__(message)
+        self.worker = worker
+        self.attempts = attempts

@@ -7,6 +7,12 @@ importing the package does not import the ``anthropic`` SDK until a program uses
 import typing as _typing
 
 from .function import FunctionHarness as FunctionHarness
+from .limits import (
+    CallLimiter as CallLimiter,
+    CallLimits as CallLimits,
+    CallPermit as CallPermit,
+    LocalCallLimiter as LocalCallLimiter,
+)
 from .protocol import (
     EventSink as EventSink,
     Harness as Harness,
@@ -28,6 +34,9 @@ if _typing.TYPE_CHECKING:
 
 __all__ = [
     "AnthropicHarness",
+    "CallLimiter",
+    "CallLimits",
+    "CallPermit",
     "ClaudeHarness",
     "EventSink",
     "FunctionHarness",
@@ -36,6 +45,7 @@ __all__ = [
     "HarnessRequest",
     "HarnessResult",
     "HarnessRetry",
+    "LocalCallLimiter",
     "ScriptedHarness",
     "TextComplete",
     "TextDelta",

@@ -42,6 +42,7 @@ from ._limits import RateLimiter
 from ._messages_stream import SSEDecoder, StreamErrorEvent, ToolUse, TurnAssembler
 from ._schema import json_schema
 from ._tools import ToolOutcome, ToolSpec, tool_spec
+from .limits import CallLimiter, current_call_limiter, limited_call
 from .protocol import EventSink, HarnessRequest, HarnessResult, HarnessRetry, ToolResult
 
 __all__ = ["DEFAULT_MODEL", "AnthropicHarness", "AnthropicHarnessStatistics", "ClaudeHarness"]
@@ -131,7 +132,14 @@ class AnthropicHarness:
     Limits, shared by every run and activation using this object: ``max_concurrency``
     requests at once (``None``: no limit), ``requests_per_minute`` and ``tokens_per_minute``
     (token buckets; tokens are estimated at four characters each before a request, then
-    corrected with the reported input, cache-write and output tokens).
+    corrected with the reported input, cache-write and output tokens). Limits shared beyond
+    this object: each request also holds a permit of ``limiter`` (a :class:`CallLimiter`, for
+    example one limiting every process of a Ray batch), or else of the ambient limiter that
+    ``run_batch(limits=...)`` installs.
+
+    Pickling (a Ray batch ships the harness to its workers) keeps the configuration and gives
+    the copy fresh limits, counters and no HTTP client; a harness made with ``client=`` cannot
+    be pickled.
 
     Retries: 429, 408, 409, 5xx, ``overloaded_error``/``api_error`` events, connection errors,
     incomplete streams and per-call timeouts are retried up to ``max_retries`` times, waiting
@@ -174,6 +182,7 @@ class AnthropicHarness:
         retry: RetryPolicy | None = None,
         max_tool_turns: int = 8,
         repair_output: bool = True,
+        limiter: CallLimiter | None = None,
     ) -> None:
         if max_tokens < 1:
             raise ValueError(f"max_tokens must be >= 1, not {max_tokens!r}")
@@ -211,15 +220,42 @@ class AnthropicHarness:
             retry or RetryPolicy(initial_delay=0.5, multiplier=2.0, max_delay=30.0, jitter=0.25),
             attempts=max_retries + 1,
         )
-        self._slots = trio.CapacityLimiter(max_concurrency) if max_concurrency is not None else None
-        self._rpm = RateLimiter(requests_per_minute) if requests_per_minute is not None else None
-        self._tpm = RateLimiter(tokens_per_minute) if tokens_per_minute is not None else None
+        self._limiter = limiter
+        self._make_limits(requests_per_minute, tokens_per_minute)
         self._tool_specs: dict[Callable[..., Any], ToolSpec] = {}
         self._instructions: dict[Any, str] = {}
         self._requests = 0
         self._retries = 0
         self._in_flight = 0
         self._peak = 0
+
+    def _make_limits(self, rpm: float | None, tpm: float | None) -> None:
+        slots = self.max_concurrency
+        self._slots = trio.CapacityLimiter(slots) if slots is not None else None
+        self._rpm = RateLimiter(rpm) if rpm is not None else None
+        self._tpm = RateLimiter(tpm) if tpm is not None else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self._given_client is not None:
+            raise TypeError(
+                "an AnthropicHarness made with client= cannot be pickled: give base_url= (and "
+                "let each process read its key from ANTHROPIC_API_KEY) instead"
+            )
+        state = dict(self.__dict__)
+        for transient in ("_client", "_client_run", "_slots", "_rpm", "_tpm"):
+            del state[transient]
+        state["_per_minute"] = tuple(
+            None if bucket is None else bucket.per_minute for bucket in (self._rpm, self._tpm)
+        )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        rpm, tpm = state.pop("_per_minute")
+        self.__dict__.update(state)
+        self._client = None
+        self._client_run = None
+        self._requests = self._retries = self._in_flight = self._peak = 0
+        self._make_limits(rpm, tpm)
 
     def __repr__(self) -> str:
         where = self._base_url or ("<client>" if self._given_client is not None else "default")
@@ -379,7 +415,8 @@ class AnthropicHarness:
         """One HTTP request within the limits; a failure is returned, not raised.
 
         The token bucket is charged an estimate before the request and corrected with the
-        reported usage afterwards, however the request ends.
+        reported usage afterwards, however the request ends; so is the shared limiter's permit,
+        held for the request.
         """
         client = self._client_for_this_run()
         if self._rpm is not None:
@@ -388,12 +425,18 @@ class AnthropicHarness:
         if self._tpm is not None:
             await self._tpm.acquire(estimate)
         turn = TurnAssembler()
+        shared = self._limiter or current_call_limiter()
+        if shared is not None and not estimate:
+            estimate = _estimate_tokens(params)
         try:
-            failure = await self._request(client, params, turn, emit)
+            async with limited_call(shared, estimate) as call:
+                try:
+                    failure = await self._request(client, params, turn, emit)
+                finally:
+                    call.used_tokens = _used_tokens(turn.usage)
         finally:
             if self._tpm is not None:
-                usage = turn.usage
-                used = usage.input_tokens + usage.cache_creation_input_tokens + usage.output_tokens
+                used = _used_tokens(turn.usage)
                 if used >= estimate:
                     self._tpm.charge(used - estimate)
                 else:
@@ -674,6 +717,10 @@ def _repair_prompt(problem: str) -> str:
         f"That reply could not be used: {problem}\n"
         "Reply again with only the JSON value that matches the JSON Schema in the system prompt."
     )
+
+
+def _used_tokens(usage: Usage) -> int:
+    return usage.input_tokens + usage.cache_creation_input_tokens + usage.output_tokens
 
 
 def _estimate_tokens(params: dict[str, Any]) -> int:

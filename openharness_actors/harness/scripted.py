@@ -17,6 +17,7 @@ import trio
 
 from .._errors import HarnessError
 from .._usage import Usage
+from .limits import CallLimiter, current_call_limiter, limited_call
 from .protocol import EventSink, HarnessRequest, HarnessResult, TextComplete, TextDelta
 
 __all__ = ["Reply", "ReplyItem", "ScriptedHarness"]
@@ -37,6 +38,11 @@ class ScriptedHarness:
     ``chunk_size`` splits the reply into that many characters per ``text:delta``; ``None``
     sends it as one delta. Usage is estimated as one token per four characters.
 
+    ``limiter`` (a :class:`~openharness_actors.harness.limits.CallLimiter`) is consulted
+    before each reply, holding its permit through the delay, as a model call would; without
+    one the ambient limiter of a batch run with ``limits=`` is used. A call is estimated at
+    its prompt's tokens and settled with its usage.
+
     ``calls`` records every request in call order; :meth:`count` counts them per agent. A
     sequence that runs out raises :class:`HarnessError` naming the agent.
     """
@@ -50,6 +56,7 @@ class ScriptedHarness:
         default: Reply | None = None,
         delay: float | Mapping[str, float] = 0.0,
         chunk_size: int | None = None,
+        limiter: CallLimiter | None = None,
     ) -> None:
         if chunk_size is not None and chunk_size < 1:
             raise ValueError("chunk_size must be a positive number of characters")
@@ -57,6 +64,7 @@ class ScriptedHarness:
         self._default = default
         self._delay = delay
         self._chunk_size = chunk_size
+        self._limiter = limiter
         self._used: Counter[str] = Counter()
         self.calls: list[HarnessRequest] = []
 
@@ -73,6 +81,15 @@ class ScriptedHarness:
         """Reply to ``request`` from the script; see the class docstring."""
         self.calls.append(request)
         item = self._next_item(request.agent)
+        limiter = self._limiter or current_call_limiter()
+        async with limited_call(limiter, (len(request.prompt) + 3) // 4) as call:
+            result = await self._reply(request, item, emit)
+            call.used_tokens = result.usage.total_tokens
+        return result
+
+    async def _reply(
+        self, request: HarnessRequest, item: ReplyItem, emit: EventSink
+    ) -> HarnessResult:
         delay = (
             self._delay
             if isinstance(self._delay, float | int)

@@ -1,0 +1,260 @@
+"""Batch values and the results file, shared by every batch executor (local and distributed).
+
+Owns :class:`CaseResult` (one JSONL line each), the aggregate :class:`BatchMetrics`, the
+progress display and the results file's reading (resume) and writing. It runs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import attrs
+import trio
+
+from ._errors import StoreError
+from ._json import converter, dumps
+from ._usage import Usage
+
+__all__ = [
+    "BatchMetrics",
+    "BatchProgress",
+    "BatchResult",
+    "CaseResult",
+    "ProgressCallback",
+    "ProgressPrinter",
+    "ResultWriter",
+    "WorkerIncident",
+    "aggregate",
+    "load_results",
+]
+
+
+@attrs.frozen
+class CaseResult:
+    """The outcome of one case. ``status`` is the run's status (``completed``,
+    ``terminated``, ``failed``, ``timeout``); ``state`` the final (or partial) state as JSON
+    data; ``error`` the error text when the case failed; ``run_id`` and ``recording_id`` name
+    the case's run and its recording or journal (``None`` when it has none)."""
+
+    case_id: str
+    index: int
+    status: str
+    state: Any
+    duration_ms: float
+    activations: int = 0
+    usage: Usage = Usage()
+    cost_usd: float | None = None
+    error: str | None = None
+    error_type: str | None = None
+    run_id: str | None = None
+    recording_id: str | None = None
+    """The case's recording (or last journal) in the run's store, when it was recorded."""
+    resumed: bool = False
+    """True when this result was read back from the results file instead of run now."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = converter.unstructure(self)
+        data.pop("resumed")
+        return data
+
+
+@attrs.frozen
+class BatchMetrics:
+    """Aggregate figures of a batch (over every case in the result, resumed ones included)."""
+
+    cases: int
+    succeeded: int
+    failed: int
+    failure_rate: float
+    wall_ms: float
+    cases_per_second: float
+    latency_ms: Mapping[str, float]
+    """``p50``, ``p90``, ``p99``, ``max`` and ``mean`` of the case durations."""
+    usage: Usage
+    cost_usd: float | None
+    ran: int
+    """Cases run by this call (the others were resumed from the results file)."""
+
+
+@attrs.frozen
+class BatchResult:
+    """Every case's result (in input order) and the aggregate metrics."""
+
+    results: Sequence[CaseResult]
+    metrics: BatchMetrics
+    incidents: Sequence[WorkerIncident] = ()
+    """Workers lost during a distributed batch, with the cases they had in flight."""
+
+    @property
+    def failures(self) -> list[CaseResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def affected_cases(self) -> list[str]:
+        """Ids of the cases that were in flight on a worker that was lost (sorted)."""
+        return sorted({cid for incident in self.incidents for cid in incident.in_flight})
+
+
+@attrs.frozen
+class WorkerIncident:
+    """A worker process lost in the middle of a distributed batch.
+
+    ``in_flight`` are the cases it held; of those, ``committed`` had already reported their
+    result (kept, never run again), ``retried`` were sent to another worker and ``abandoned``
+    had used up their attempts and are recorded as failed (``error_type`` ``"WorkerLostError"``).
+    """
+
+    worker: str
+    error: str
+    in_flight: tuple[str, ...]
+    committed: tuple[str, ...] = ()
+    retried: tuple[str, ...] = ()
+    abandoned: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class BatchProgress:
+    """A progress snapshot: cases done (of ``total`` when known), failed, running, elapsed."""
+
+    done: int
+    failed: int
+    running: int
+    total: int | None
+    elapsed: float
+    resumed: int
+
+
+ProgressCallback = Callable[[BatchProgress], None]
+
+
+class ProgressPrinter:
+    """Prints progress to ``stream`` (stderr): one updating line on a terminal, otherwise a
+    line every ``every`` seconds and at the end."""
+
+    def __init__(self, stream: TextIO | None = None, *, every: float = 5.0) -> None:
+        self._stream = stream or sys.stderr
+        self._tty = self._stream.isatty()
+        self._every = every
+        self._last = -math.inf
+
+    def __call__(self, progress: BatchProgress) -> None:
+        finished = progress.total is not None and progress.done >= progress.total
+        now = time.monotonic()
+        if not (self._tty or finished or now - self._last >= self._every):
+            return
+        self._last = now
+        total = "?" if progress.total is None else str(progress.total)
+        rate = progress.done / progress.elapsed if progress.elapsed > 0 else 0.0
+        line = (
+            f"batch: {progress.done}/{total} done, {progress.failed} failed, "
+            f"{progress.running} running, {rate:.1f} cases/s, {progress.elapsed:.1f}s"
+        )
+        if self._tty:
+            self._stream.write("\r\x1b[2K" + line + ("\n" if finished else ""))
+        else:
+            self._stream.write(line + "\n")
+        self._stream.flush()
+
+
+def load_results(path: Path | None) -> dict[str, CaseResult]:
+    """Read a results file; a torn last line (killed mid-write) is cut off the file."""
+    if path is None or not path.exists():
+        return {}
+    found: dict[str, CaseResult] = {}
+    raw = path.read_bytes()
+    good_end = 0
+    lines = raw.split(b"\n")
+    for number, line in enumerate(lines, 1):
+        is_last = number == len(lines)
+        if not line.strip():
+            good_end += len(line) + (0 if is_last else 1)
+            continue
+        try:
+            data = json.loads(line)
+            result = converter.structure(data, CaseResult)
+        except Exception as exc:
+            if is_last:  # torn write: drop it
+                break
+            raise StoreError(
+                f"{path}:{number}: not a batch result line ({exc})", location=f"{path}:{number}"
+            ) from exc
+        if is_last:  # complete JSON but no newline: keep it, and end the line
+            with path.open("ab") as handle:
+                handle.write(b"\n")
+        found[result.case_id] = result
+        good_end += len(line) + 1
+    if good_end < len(raw):
+        with path.open("r+b") as handle:
+            handle.truncate(good_end)
+    return found
+
+
+class ResultWriter:
+    """Appends result lines, one write and flush per case, off the event loop."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = path.open("a", encoding="utf-8")
+        self._lock = trio.Lock()
+
+    async def write(self, result: CaseResult) -> None:
+        line = dumps(result.to_dict()) + "\n"
+        async with self._lock:
+            await trio.to_thread.run_sync(self._write_line, line)
+
+    def _write_line(self, line: str) -> None:
+        self._handle.write(line)
+        self._handle.flush()
+
+    async def aclose(self) -> None:
+        with trio.CancelScope(shield=True):
+            async with self._lock:
+                await trio.to_thread.run_sync(self._handle.close)
+
+
+def aggregate(results: Sequence[CaseResult], wall: float, ran: int) -> BatchMetrics:
+    """The batch's figures over ``results``; ``ran`` of them were run by this call."""
+    durations = sorted(r.duration_ms for r in results if not r.resumed)
+    usage = Usage()
+    costs = [r.cost_usd for r in results if r.cost_usd is not None]
+    for r in results:
+        usage = usage + r.usage
+    failed = sum(1 for r in results if not r.ok)
+    return BatchMetrics(
+        cases=len(results),
+        succeeded=len(results) - failed,
+        failed=failed,
+        failure_rate=failed / len(results) if results else 0.0,
+        wall_ms=wall * 1000,
+        cases_per_second=ran / wall if wall > 0 else 0.0,
+        latency_ms=_percentiles(durations),
+        usage=usage,
+        cost_usd=sum(costs) if costs else None,
+        ran=ran,
+    )
+
+
+def _percentiles(ordered: Sequence[float]) -> dict[str, float]:
+    if not ordered:
+        return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+    return {
+        "p50": at(0.50),
+        "p90": at(0.90),
+        "p99": at(0.99),
+        "max": ordered[-1],
+        "mean": sum(ordered) / len(ordered),
+    }
