@@ -39,6 +39,7 @@ from ._batch_results import (
 )
 from ._errors import OpenHarnessError, StoreError, WorkflowDefinitionError
 from ._json import converter, to_jsonable
+from ._nursery import open_quiet_nursery
 from ._result import WorkflowResult
 from ._state import StateModel
 from ._workflow import Workflow
@@ -156,7 +157,7 @@ async def _run_locally(
 
     call_limiter = LocalCallLimiter(limits) if limits is not None else None
     with using_call_limiter(call_limiter):
-        async with trio.open_nursery() as nursery, aclosing(cases) as items:
+        async with open_quiet_nursery() as nursery, aclosing(cases) as items:
             async for index, item, cid in items:
                 await limiter.acquire_on_behalf_of(index)
                 if not probe:

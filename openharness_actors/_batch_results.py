@@ -146,12 +146,22 @@ class ProgressPrinter:
         self._tty = self._stream.isatty()
         self._every = every
         self._last = -math.inf
+        self._final: BatchProgress | None = None
 
     def __call__(self, progress: BatchProgress) -> None:
         finished = progress.total is not None and progress.done >= progress.total
         now = time.monotonic()
         if not (self._tty or finished or now - self._last >= self._every):
             return
+        if finished:
+            figures = (progress.done, progress.failed, progress.running)
+            if self._final is not None and figures == (
+                self._final.done,
+                self._final.failed,
+                self._final.running,
+            ):
+                return  # the final line is printed once
+            self._final = progress
         self._last = now
         total = "?" if progress.total is None else str(progress.total)
         rate = progress.done / progress.elapsed if progress.elapsed > 0 else 0.0

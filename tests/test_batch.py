@@ -281,3 +281,20 @@ def test_batch_killed_halfway_resumes_without_redoing(tmp_path: Path) -> None:
     assert sorted(ids, key=int) == [str(i) for i in range(300)]  # each case exactly once
     assert batch.metrics.failed == 0
     assert all(r.state["answer"] == f"done solve {r.case_id}" for r in batch.results)
+
+
+async def test_bad_input_line_is_a_plain_store_error(tmp_path: Path) -> None:
+    """A malformed JSONL input line raises StoreError itself, not wrapped in a group."""
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text('{"id": 1, "text": "a"}\nnot json\n')
+    with pytest.raises(StoreError, match=r"in\.jsonl:2"):
+        await run_batch(wf, inputs, agents={"solver": solver}, harness=ScriptedHarness(default="a"))
+
+
+def test_progress_printer_prints_the_final_line_once() -> None:
+    """Reporting the same finished figures twice prints one final line."""
+    out = io.StringIO()
+    printer = ProgressPrinter(out, every=3600)
+    for _ in range(2):
+        printer(BatchProgress(done=3, failed=0, running=0, total=3, elapsed=1.0, resumed=0))
+    assert len(out.getvalue().splitlines()) == 1
