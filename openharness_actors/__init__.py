@@ -41,6 +41,7 @@ from ._errors import (
     WorkflowDefinitionError as WorkflowDefinitionError,
     WorkflowTimeoutError as WorkflowTimeoutError,
 )
+from ._lazy import lazy_exports as _lazy_exports
 from ._log import LogCursor as LogCursor
 from ._log_setup import configure_logging as configure_logging
 from ._pattern import Pattern as Pattern, compile_pattern as compile_pattern, matches as matches
@@ -171,18 +172,6 @@ __all__ = [
 ]
 
 
-_LAZY = ("AnthropicHarness", "ClaudeHarness")
-
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        from .harness import anthropic
-
-        value = getattr(anthropic, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = _lazy_exports(
+    __name__, globals(), ".harness.anthropic", ("AnthropicHarness", "ClaudeHarness")
+)

@@ -6,6 +6,7 @@ importing the package does not import the ``anthropic`` SDK until a program uses
 
 import typing as _typing
 
+from .._lazy import lazy_exports as _lazy_exports
 from .function import FunctionHarness as FunctionHarness
 from .limits import (
     CallLimiter as CallLimiter,
@@ -56,18 +57,6 @@ __all__ = [
 ]
 
 
-_LAZY = ("AnthropicHarness", "ClaudeHarness")
-
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        from . import anthropic
-
-        value = getattr(anthropic, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = _lazy_exports(
+    __name__, globals(), ".anthropic", ("AnthropicHarness", "ClaudeHarness")
+)

@@ -14,6 +14,7 @@
 
 import typing as _typing
 
+from .._lazy import lazy_exports as _lazy_exports
 from ._assertions import (
     assert_causal_chain as assert_causal_chain,
     assert_count as assert_count,
@@ -85,15 +86,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    if name in _FAKE:
-        from . import fake_anthropic
-
-        value = getattr(fake_anthropic, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_FAKE})
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), ".fake_anthropic", _FAKE)
