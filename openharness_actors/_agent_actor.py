@@ -30,7 +30,6 @@ from ._errors import (
     UserCodeError,
 )
 from ._json import to_jsonable
-from ._nursery import open_quiet_nursery
 from ._output import emit_payload, parse_output
 from ._signal import Signal, SignalSource
 from ._state_actor import Commit
@@ -61,18 +60,23 @@ class AgentActor:
         self._harness = harness
         self._stats = stats
         self.mailbox, self._receive = trio.open_memory_channel[Signal](mailbox_size)
-        self._queue: deque[Signal] = deque()
+        # Only agents with max_concurrency queue triggers (memory per run matters at scale).
+        self._queue: deque[Signal] | None = None if spec.max_concurrency is None else deque()
         self._workers = 0
         self._nursery: trio.Nursery | None = None
         self._inflight: set[trio.CancelScope] = set()
         self._restarting: set[trio.CancelScope] = set()
 
     async def run(self) -> None:
-        """The actor task: start an activation per trigger, within ``max_concurrency``."""
-        async with open_quiet_nursery() as nursery:
-            self._nursery = nursery
-            async for trigger in self._receive:
-                self._dispatch(trigger)
+        """The actor task: start an activation per trigger, within ``max_concurrency``.
+
+        Activations are started in the run's nursery, which supervises them exactly as a
+        nursery of the actor's own would, without costing a nursery per agent (memory) and an
+        exception group per agent when the run is cancelled at its end (time).
+        """
+        self._nursery = self._core.nursery
+        async for trigger in self._receive:
+            self._dispatch(trigger)
 
     def _dispatch(self, trigger: Signal, *, again: bool = False) -> None:
         assert self._nursery is not None
@@ -80,13 +84,15 @@ class AgentActor:
         if limit is None:
             self._nursery.start_soon(self._activate, trigger)
             return
+        queue = self._queue
+        assert queue is not None
         if again:
-            self._queue.appendleft(trigger)
+            queue.appendleft(trigger)
         else:
-            self._queue.append(trigger)
-        while self._workers < limit and self._queue:
+            queue.append(trigger)
+        while self._workers < limit and queue:
             self._workers += 1
-            self._nursery.start_soon(self._worker)
+            self._nursery.start_soon(self._worker, queue)
 
     def restart(self, keep: trio.CancelScope | None = None) -> None:
         """Cancel every in-flight activation (but ``keep``) so that its trigger runs again."""
@@ -95,10 +101,10 @@ class AgentActor:
                 self._restarting.add(scope)
                 scope.cancel()
 
-    async def _worker(self) -> None:
+    async def _worker(self, queue: deque[Signal]) -> None:
         try:
-            while self._queue:
-                await self._activate(self._queue.popleft())
+            while queue:
+                await self._activate(queue.popleft())
         finally:
             self._workers -= 1
 

@@ -135,6 +135,9 @@ class RunCore:
         is durably written. Activations await it after a harness result and after their
         commit; the state actor after a reducer's change."""
         self.extension_errors: list[BaseException] = []
+        self.nursery: trio.Nursery | None = None
+        """The run's supervisor nursery (while it runs): actors, broker, state actor and every
+        activation live in it."""
         self._activations = 0
         self._active: dict[trio.CancelScope, str | None] = {}
         self._start_id: str | None = None
@@ -255,6 +258,7 @@ class RunCore:
         with self.cancel_scope:
             with trio.move_on_after(math.inf if timeout is None else timeout) as deadline:
                 async with open_quiet_nursery() as nursery:
+                    self.nursery = nursery
                     nursery.start_soon(self.broker.run)
                     nursery.start_soon(self.state_actor.run)
                     for actor in self.actors:
