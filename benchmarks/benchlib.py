@@ -37,8 +37,8 @@ enabled (its cost is part of the engine's cost). Each size is measured ``repeat`
 implementation, alternating baseline and framework; ``ratio`` is the median of the per-pair
 ratios, ``ratio_best`` the ratio of the best times; µs per unit and signals/s use the medians.
 
-Peak RSS is measured in fresh child processes (``--probe``), one per implementation and size,
-because ``ru_maxrss`` only ever grows within a process.
+Peak RSS (``VmHWM``) is measured in fresh child processes (``--probe``), one per
+implementation and size, because the peak only ever grows within a process.
 """
 
 from __future__ import annotations
@@ -362,7 +362,16 @@ PAIR_BUDGET_S = 60.0
 
 
 def peak_rss_kb() -> int:
-    """This process's peak resident set size so far, in KiB (Linux ``ru_maxrss``)."""
+    """This process's peak resident set size so far, in KiB (``VmHWM``).
+
+    Not ``ru_maxrss``: Linux folds the parent's RSS at ``fork`` into the child's
+    ``ru_maxrss`` across ``exec``, so a probe started by a big measuring process would
+    report the parent's size. ``VmHWM`` belongs to the child's own address space.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
