@@ -90,7 +90,9 @@ class StateActor:
     async def run(self) -> None:
         """The state actor task."""
         core = self._core
-        async for message in self._receive:
+        receive = self._receive.receive
+        while True:  # receive() rather than ``async for``: one coroutine frame less
+            message = await receive()
             if isinstance(message, Commit):
                 try:
                     await self._apply_commit(message)
