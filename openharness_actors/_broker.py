@@ -39,7 +39,6 @@ class Broker:
     def __init__(self, core: RunCore, inbox_size: int) -> None:
         self._core = core
         self._send, self._receive = trio.open_memory_channel[Draft](inbox_size)
-        self.counts: Counter[str] = Counter()
         self.observers: list[Callable[[Signal], None]] = []
 
     async def publish(self, name: str, payload: dict[str, Any], source: SignalSource) -> str:
@@ -87,10 +86,15 @@ class Broker:
         log = self._core.log
         signal = Signal(signal_id, name, payload, time.time(), len(log), self._core.run_id, source)
         log.append(signal)
-        self.counts[name] += 1
         for observe in self.observers:
             observe(signal)
         return signal
+
+    @property
+    def counts(self) -> Counter[str]:
+        """How many signals of each name the log holds (counted when asked: it is read once
+        per run, while counting as signals pass would cost every signal)."""
+        return Counter(signal.name for signal in self._core.log)
 
     def log_now(self, name: str, payload: dict[str, Any], source: SignalSource) -> Signal:
         """Number and log a signal without routing it (final signals after the tasks stop)."""
