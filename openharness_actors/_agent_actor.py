@@ -65,7 +65,7 @@ class AgentActor:
         self._workers = 0
         self._nursery: trio.Nursery | None = None
         self._inflight: set[trio.CancelScope] = set()
-        self._restarting: set[trio.CancelScope] = set()
+        self._restarting: set[trio.CancelScope] | None = None  # made by the first restart
 
     async def run(self) -> None:
         """The actor task: start an activation per trigger, within ``max_concurrency``.
@@ -104,6 +104,8 @@ class AgentActor:
         """Cancel every in-flight activation (but ``keep``) so that its trigger runs again."""
         for scope in list(self._inflight):
             if scope is not keep:
+                if self._restarting is None:
+                    self._restarting = set()
                 self._restarting.add(scope)
                 scope.cancel()
 
@@ -192,8 +194,10 @@ class AgentActor:
             self._stats.duration_ms += (trio.current_time() - started) * 1000
         # Only reached when this activation's scope was cancelled — by a restart, or because
         # the run is ending — or its commit was refused because the state is frozen.
-        restarting = scope in self._restarting
-        self._restarting.discard(scope)
+        restarting_scopes = self._restarting
+        restarting = restarting_scopes is not None and scope in restarting_scopes
+        if restarting_scopes is not None:
+            restarting_scopes.discard(scope)
         reason = "restart" if restarting else "run ending"
         if activation_id is None:
             self._stats.activations -= 1
@@ -225,14 +229,14 @@ class AgentActor:
                 where=f"output of agent {self.name!r}",
                 agent=self.name,
             ) from exc
-        await self._publish(
-            "agent:completed", {"agent": self.name, "output": output}, activation_id
-        )
+        publish = core.broker.publish
+        source = SignalSource(self.name, None, activation_id)  # one for completed and emits
+        await publish("agent:completed", {"agent": self.name, "output": output}, source)
         self._stats.completed += 1
         if spec.emits:
             payload = emit_payload(self.name, value, structured=spec.output is not None)
             for name in spec.emits:
-                await self._publish(name, payload, activation_id)
+                await publish(name, payload, source)
         return True
 
     async def _attempts(self, ctx: AgentContext[Any], activation_id: str) -> Any:
