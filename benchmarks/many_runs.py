@@ -1,11 +1,13 @@
 """many-runs: M independent runs of a 3-agent chain (a -> b -> c), all at once in one process.
 
-Framework: one workflow; M runs started on one shared engine (``open_engine`` /
-``engine.start``: the engine runs each in a task of its own), then each result is awaited,
-checked and dropped, as a batch job would. Each run: ``a`` on ``workflow:start`` emits ``a:done``, ``b`` emits ``b:done``,
+Framework: one workflow; M tasks started at once in one nursery, each running
+``run_reactive`` (the run lives in that task), checking its result and dropping it, as a batch
+job would. Each run: ``a`` on ``workflow:start`` emits ``a:done``, ``b`` emits ``b:done``,
 ``c`` emits ``c:done``; each writes its own key; 26 signals per run. Baseline: M
-:class:`benchlib.BareRun` runs of the same three agents, each in a task of its own that checks
-its result. So both sides have one task per run hosting it.
+:class:`benchlib.BareRun` runs of the same three agents, the same way. So both sides have
+exactly one task per run hosting it, and all M runs exist at once. (Starting runs one by one
+with ``engine.start`` would not test this: each start is a checkpoint, so early runs finish
+while later ones start and only a few dozen are ever alive together.)
 
 Memory per concurrent run is measured separately, in a fresh process: all M runs are parked
 in ``c``'s harness call (after ``a`` and ``b`` have committed, so most of each trace exists),
@@ -21,13 +23,7 @@ from typing import Any
 import trio
 from benchlib import BareAgent, BareRun, Case, Outcome, Runner, current_rss_kb, main
 
-from openharness_actors import (
-    HarnessRequest,
-    RunHandle,
-    ScriptedHarness,
-    create_workflow,
-    open_engine,
-)
+from openharness_actors import HarnessRequest, ScriptedHarness, create_workflow
 
 SIGNALS_PER_RUN = 3 * 8 + 2
 INITIAL = {"a": None, "b": None, "c": None}
@@ -55,17 +51,16 @@ def _framework_runner(m: int, gate: Callable[[], Awaitable[None]] | None) -> Run
 
     async def run() -> Outcome:
         checked = 0
-        async with open_engine() as engine:
-            handles: list[RunHandle[Any] | None] = [
-                await engine.start(wf, agents=agents, state=INITIAL, harness=harness)
-                for _ in range(m)
-            ]
-            for index, handle in enumerate(handles):
-                assert handle is not None
-                result = await handle.result()
-                handles[index] = None  # drop each result once checked, as a batch job would
-                _check_one(result.state, len(result.signals))
-                checked += 1
+
+        async def one() -> None:
+            nonlocal checked
+            result = await wf.run_reactive(agents=agents, state=INITIAL, harness=harness)
+            _check_one(result.state, len(result.signals))
+            checked += 1
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(m):
+                nursery.start_soon(one)
         assert checked == m, f"{checked} of {m} runs checked"
         return Outcome(units=m, signals=m * SIGNALS_PER_RUN, checks={"runs": checked})
 
