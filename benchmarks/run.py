@@ -1,8 +1,9 @@
 """Run every benchmark case and print one table: ``python benchmarks/run.py [options]``.
 
 Each case script runs in its own child process (so its peak RSS is its own); its JSON lines are
-collected, echoed, and summarised in one table. ``llm_bound.py`` is run too when it exists
-(it must accept the same options and print JSON lines in the same shape to be tabulated).
+collected, echoed, and summarised in one table. ``llm_bound.py`` (the Claude-harness case
+against the fake Messages API, another shape of result) runs last when it exists: it gets only
+``--smoke``, its own table is echoed and its JSON lines go to ``--output`` with the others.
 
 Options: ``--smoke`` (tiny sizes, one repetition: a check that everything still runs),
 ``--repeat N``, ``--no-probes`` (skip the RSS child processes), ``--markdown`` (the table in
@@ -22,13 +23,16 @@ from typing import Any
 from benchlib import format_table
 
 HERE = Path(__file__).resolve().parent
-CASES = ("fanout", "chain", "many_runs", "contention", "burst", "llm_bound")
+CASES = ("fanout", "chain", "many_runs", "contention", "burst")
+"""Cases built on benchlib: same options, same JSON shape, one table."""
+OTHERS = ("llm_bound",)
+"""Scripts with their own options and table, run when present (``--smoke`` passed on)."""
 
 
-def scripts(only: set[str] | None) -> list[Path]:
-    """The case scripts to run, in order; ``llm_bound`` only when it has landed."""
+def scripts(names: tuple[str, ...], only: set[str] | None) -> list[Path]:
+    """The scripts among ``names`` that exist (and are selected by ``only``), in order."""
     found = []
-    for name in CASES:
+    for name in names:
         if only is not None and name not in only and name.replace("_", "-") not in only:
             continue
         path = HERE / f"{name}.py"
@@ -37,10 +41,11 @@ def scripts(only: set[str] | None) -> list[Path]:
     return found
 
 
-def run_case(script: Path, passthrough: list[str]) -> list[dict[str, Any]]:
-    """Run one case script and return its JSON records (its other output is echoed)."""
+def run_case(script: Path, arguments: list[str], echo_all: bool = False) -> list[dict[str, Any]]:
+    """Run one script and return its JSON records; they are echoed (everything with
+    ``echo_all``), and its stderr too if it fails."""
     completed = subprocess.run(
-        [sys.executable, str(script), "--json-only", *passthrough],
+        [sys.executable, str(script), *arguments],
         capture_output=True,
         text=True,
     )
@@ -48,6 +53,7 @@ def run_case(script: Path, passthrough: list[str]) -> list[dict[str, Any]]:
     for line in completed.stdout.splitlines():
         if line.startswith("{"):
             records.append(json.loads(line))
+        if echo_all or line.startswith("{"):
             print(line, flush=True)
     if completed.returncode != 0:
         sys.stderr.write(completed.stderr)
@@ -73,12 +79,15 @@ def main() -> None:
         passthrough.append("--no-probes")
     only = set(args.only.split(",")) if args.only else None
     records: list[dict[str, Any]] = []
-    for script in scripts(only):
-        records += run_case(script, passthrough)
+    for script in scripts(CASES, only):
+        records += run_case(script, ["--json-only", *passthrough])
+    print()
+    print(format_table(records, markdown=args.markdown), flush=True)
+    for script in scripts(OTHERS, only):
+        print()
+        records += run_case(script, ["--smoke"] if args.smoke else [], echo_all=True)
     if args.output is not None:
         args.output.write_text("".join(json.dumps(r) + "\n" for r in records))
-    print()
-    print(format_table(records, markdown=args.markdown))
 
 
 if __name__ == "__main__":

@@ -50,13 +50,6 @@ def test_many_runs_smoke_reports_memory_per_run() -> None:
         assert "kb_per_run" in record[impl]
 
 
-def test_llm_bound_smoke_mode_runs_when_it_has_landed() -> None:
-    """benchmarks/llm_bound.py, once it exists, honours the same --smoke contract as the others."""
-    if not (BENCHMARKS / "llm_bound.py").exists():
-        pytest.skip("benchmarks/llm_bound.py has not landed yet")
-    assert _run("llm_bound.py", "--smoke", "--json-only")
-
-
 def test_run_py_smoke_collects_every_case_into_one_table() -> None:
     """run.py --smoke runs every case script and prints the combined Markdown table."""
     only = "fanout,chain,many_runs,contention,burst"
