@@ -158,9 +158,7 @@ class BareRun:
         self._inbox_send, inbox_receive = trio.open_memory_channel[
             tuple[str, str, dict[str, Any], str | None, str | None]
         ](self._inbox_size)
-        channels = [
-            trio.open_memory_channel[BareSignal](self._mailbox_size) for _ in self.agents
-        ]
+        channels = [trio.open_memory_channel[BareSignal](self._mailbox_size) for _ in self.agents]
         self._mailboxes = [send for send, _ in channels]
         self._state_send, state_receive = trio.open_memory_channel[Any](math.inf)
         async with trio.open_nursery() as nursery:
@@ -212,9 +210,7 @@ class BareRun:
             await self._inbox_send.send(draft)
         return signal_id
 
-    def _log(
-        self, draft: tuple[str, str, dict[str, Any], str | None, str | None]
-    ) -> BareSignal:
+    def _log(self, draft: tuple[str, str, dict[str, Any], str | None, str | None]) -> BareSignal:
         signal_id, name, payload, agent, parent = draft
         signal = (signal_id, name, payload, time.time(), len(self.log), self.run_id, agent, parent)
         self.log.append(signal)
@@ -264,7 +260,9 @@ class BareRun:
                 parent,
             )
 
-    async def _agent(self, agent: BareAgent, receive: trio.MemoryReceiveChannel[BareSignal]) -> None:
+    async def _agent(
+        self, agent: BareAgent, receive: trio.MemoryReceiveChannel[BareSignal]
+    ) -> None:
         # Activations run in the run's nursery: a minimal version needs no nursery per agent.
         nursery = self._nursery
         limit = agent.max_concurrency
@@ -297,7 +295,9 @@ class BareRun:
                 "agent:activated", {"agent": name, "trigger": trigger[1]}, name, trigger[0]
             )
             if agent.harness:
-                await self.publish("harness:start", {"agent": name, "model": None}, name, activation)
+                await self.publish(
+                    "harness:start", {"agent": name, "model": None}, name, activation
+                )
             if agent.delay:
                 await trio.sleep(agent.delay)
             if agent.wait is not None:
@@ -313,7 +313,9 @@ class BareRun:
                 answer = trio.Event()
                 self._state_send.send_nowait((agent.updates, value, name, activation, answer))
                 await answer.wait()
-            await self.publish("agent:completed", {"agent": name, "output": value}, name, activation)
+            await self.publish(
+                "agent:completed", {"agent": name, "output": value}, name, activation
+            )
             for emit in agent.emits:
                 await self.publish(emit, {"agent": name, "output": value}, name, activation)
         finally:

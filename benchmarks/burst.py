@@ -64,7 +64,8 @@ def _check(ticks: int, names: list[str], agents: list[str | None], peak: int) ->
     assert 1 <= peak <= SLOW_LIMIT, f"slow agent ran {peak} at once"
     assert len(names) == (1 + 2 * SUBSCRIBERS) * ticks + 2, f"{len(names)} signals"
     first_slow = next(
-        i for i, (n, a) in enumerate(zip(names, agents, strict=True))
+        i
+        for i, (n, a) in enumerate(zip(names, agents, strict=True))
         if n == "agent:completed" and a == "slow"
     )
     backlog = names[:first_slow].count("tick")
@@ -119,7 +120,9 @@ def framework(n: int) -> Runner:
         core = wf.prepare(agents=agents, state={}, extensions=[Producer(ticks)])
         result = await core.execute()
         signals = result.signals
-        return _check(ticks, [s.name for s in signals], [s.agent for s in signals], concurrency.peak)
+        return _check(
+            ticks, [s.name for s in signals], [s.agent for s in signals], concurrency.peak
+        )
 
     return run
 
@@ -134,7 +137,12 @@ def baseline(n: int) -> Runner:
     agents = [BareAgent(name, ("tick",), fast, harness=False) for name in NAMES[:-1]]
     agents.append(
         BareAgent(
-            "slow", ("tick",), fast, harness=False, max_concurrency=SLOW_LIMIT, wait=concurrency.slow
+            "slow",
+            ("tick",),
+            fast,
+            harness=False,
+            max_concurrency=SLOW_LIMIT,
+            wait=concurrency.slow,
         )
     )
 

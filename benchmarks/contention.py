@@ -24,7 +24,9 @@ def _check(n: int, state: Any, names: list[str]) -> Outcome:
     changes = names.count("state:total:changed")
     assert changes == n, f"{changes} changes for {n} additions"
     assert len(names) == 8 * n + 2, f"{len(names)} signals for {n} activations"
-    return Outcome(units=n, signals=len(names), checks={"total": state["total"], "changes": changes})
+    return Outcome(
+        units=n, signals=len(names), checks={"total": state["total"], "changes": changes}
+    )
 
 
 def _reply(request: HarnessRequest) -> str:
@@ -51,7 +53,6 @@ def framework(n: int) -> Runner:
         return _check(n, result.state, [s.name for s in result.signals])
 
     return run
-
 
 
 def _bare_add(state: dict[str, Any], signal: BareSignal) -> tuple[str, Any]:

@@ -27,30 +27,78 @@ from benchlib import Case, Outcome, Runner
 
 # First match wins: (category, predicate over "file:function").
 CATEGORIES: list[tuple[str, Callable[[str], bool]]] = [
-    ("cancel scopes", lambda k: "CancelScope" in k or "_run.py:__enter__" in k
-     or "_run.py:_close" in k or "cancel_status" in k.lower() or "recalculate" in k
-     or "_might_change_registered_deadline" in k or "contextlib" in k or "CancelStatus" in k),
-    ("task spawns/exits", lambda k: "spawn_impl" in k or "task_exited" in k or "start_soon" in k
-     or "trio._core._run.Task" in k or "_child_finished" in k or "Nursery" in k
-     or "nursery" in k.lower()),
-    ("trio scheduler+channels", lambda k: "trio" in k or "outcome" in k or "sortedcontainers" in k
-     or "_contextvars" in k or "epoll" in k.lower()),
-    ("signal construction (Signal, ids, timestamps, sources)", lambda k: "_signal.py" in k
-     or "openharness_actors._signal" in k or "time.time" in k),
-    ("broker (publish, log, route)", lambda k: "_broker.py" in k or "_routing.py" in k
-     or "_log.py" in k or "_quiescence.py" in k),
-    ("state actor + state snapshots", lambda k: "_state_actor.py" in k or "_state.py" in k
-     or "immutables" in k),
-    ("JSON conversion (to_jsonable, cattrs)", lambda k: "_json.py" in k or "cattrs" in k
-     or "_output.py" in k),
-    ("attrs objects (contexts, requests, usage, evolve/asdict)", lambda k: "attr" in k
-     or "_usage.py" in k or "_agent.py" in k),
+    (
+        "cancel scopes",
+        lambda k: (
+            "CancelScope" in k
+            or "_run.py:__enter__" in k
+            or "_run.py:_close" in k
+            or "cancel_status" in k.lower()
+            or "recalculate" in k
+            or "_might_change_registered_deadline" in k
+            or "contextlib" in k
+            or "CancelStatus" in k
+        ),
+    ),
+    (
+        "task spawns/exits",
+        lambda k: (
+            "spawn_impl" in k
+            or "task_exited" in k
+            or "start_soon" in k
+            or "trio._core._run.Task" in k
+            or "_child_finished" in k
+            or "Nursery" in k
+            or "nursery" in k.lower()
+        ),
+    ),
+    (
+        "trio scheduler+channels",
+        lambda k: (
+            "trio" in k
+            or "outcome" in k
+            or "sortedcontainers" in k
+            or "_contextvars" in k
+            or "epoll" in k.lower()
+        ),
+    ),
+    (
+        "signal construction (Signal, ids, timestamps, sources)",
+        lambda k: "_signal.py" in k or "openharness_actors._signal" in k or "time.time" in k,
+    ),
+    (
+        "broker (publish, log, route)",
+        lambda k: (
+            "_broker.py" in k or "_routing.py" in k or "_log.py" in k or "_quiescence.py" in k
+        ),
+    ),
+    (
+        "state actor + state snapshots",
+        lambda k: "_state_actor.py" in k or "_state.py" in k or "immutables" in k,
+    ),
+    (
+        "JSON conversion (to_jsonable, cattrs)",
+        lambda k: "_json.py" in k or "cattrs" in k or "_output.py" in k,
+    ),
+    (
+        "attrs objects (contexts, requests, usage, evolve/asdict)",
+        lambda k: "attr" in k or "_usage.py" in k or "_agent.py" in k,
+    ),
     ("harness (scripted) + protocol", lambda k: "/harness/" in k),
     ("templates", lambda k: "_template.py" in k),
     ("activation path (agent actor)", lambda k: "_agent_actor.py" in k),
-    ("run setup/teardown, engine, workflow", lambda k: "_run.py" in k or "_engine.py" in k
-     or "_workflow.py" in k or "_nursery.py" in k or "_result.py" in k or "structlog" in k
-     or "_logging.py" in k),
+    (
+        "run setup/teardown, engine, workflow",
+        lambda k: (
+            "_run.py" in k
+            or "_engine.py" in k
+            or "_workflow.py" in k
+            or "_nursery.py" in k
+            or "_result.py" in k
+            or "structlog" in k
+            or "_logging.py" in k
+        ),
+    ),
     ("benchmark code (baseline actors, checks)", lambda k: "benchmarks" in k),
 ]
 
@@ -124,11 +172,15 @@ def main() -> None:
     totals = categorize(stats)
     profiled = sum(totals.values())
     per = 1e6 / outcome.units
-    print(f"{case.name} {args.impl} size={args.size}: {outcome.units} {case.unit}s, "
-          f"{outcome.signals} signals")
-    print(f"CPU {cpu_with_gc * per:.1f} µs/{case.unit} with gc, "
-          f"{cpu_without_gc * per:.1f} without; gc pauses {gc_time * per:.1f} µs/{case.unit} "
-          f"({gc_time / cpu_with_gc:.0%})")
+    print(
+        f"{case.name} {args.impl} size={args.size}: {outcome.units} {case.unit}s, "
+        f"{outcome.signals} signals"
+    )
+    print(
+        f"CPU {cpu_with_gc * per:.1f} µs/{case.unit} with gc, "
+        f"{cpu_without_gc * per:.1f} without; gc pauses {gc_time * per:.1f} µs/{case.unit} "
+        f"({gc_time / cpu_with_gc:.0%})"
+    )
     print(f"{'category':58} {'share':>6} {'µs/' + case.unit:>12}")
     for name, seconds in totals.most_common():
         share = seconds / profiled

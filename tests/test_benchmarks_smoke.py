@@ -68,6 +68,8 @@ def test_run_py_smoke_collects_every_case_into_one_table() -> None:
         timeout=100,
     )
     assert completed.returncode == 0, completed.stderr
-    names = {json.loads(line)["case"] for line in completed.stdout.splitlines() if line.startswith("{")}
+    names = {
+        json.loads(line)["case"] for line in completed.stdout.splitlines() if line.startswith("{")
+    }
     assert {"fanout", "chain", "many-runs", "contention", "burst"} <= names
     assert "| case |" in completed.stdout
