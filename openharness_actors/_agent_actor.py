@@ -30,7 +30,6 @@ from ._errors import (
     UserCodeError,
 )
 from ._json import to_jsonable
-from ._nursery import open_quiet_nursery
 from ._output import emit_payload, parse_output
 from ._signal import Signal, SignalSource
 from ._state_actor import Commit
@@ -61,18 +60,29 @@ class AgentActor:
         self._harness = harness
         self._stats = stats
         self.mailbox, self._receive = trio.open_memory_channel[Signal](mailbox_size)
-        self._queue: deque[Signal] = deque()
+        # Only agents with max_concurrency queue triggers (memory per run matters at scale).
+        self._queue: deque[Signal] | None = None if spec.max_concurrency is None else deque()
         self._workers = 0
         self._nursery: trio.Nursery | None = None
         self._inflight: set[trio.CancelScope] = set()
-        self._restarting: set[trio.CancelScope] = set()
+        self._restarting: set[trio.CancelScope] | None = None  # made by the first restart
 
     async def run(self) -> None:
-        """The actor task: start an activation per trigger, within ``max_concurrency``."""
-        async with open_quiet_nursery() as nursery:
-            self._nursery = nursery
-            async for trigger in self._receive:
-                self._dispatch(trigger)
+        """The actor task: start an activation per trigger, within ``max_concurrency``.
+
+        Activations are started in the run's nursery, which supervises them exactly as a
+        nursery of the actor's own would, without costing a nursery per agent (memory) and an
+        exception group per agent when the run is cancelled at its end (time).
+        """
+        self._nursery = self._core.nursery
+        # receive() rather than ``async for``: one coroutine frame less per idle actor.
+        receive = self._receive.receive
+        while True:
+            try:
+                trigger = await receive()
+            except trio.EndOfChannel:
+                return
+            self._dispatch(trigger)
 
     def _dispatch(self, trigger: Signal, *, again: bool = False) -> None:
         assert self._nursery is not None
@@ -80,25 +90,29 @@ class AgentActor:
         if limit is None:
             self._nursery.start_soon(self._activate, trigger)
             return
+        queue = self._queue
+        assert queue is not None
         if again:
-            self._queue.appendleft(trigger)
+            queue.appendleft(trigger)
         else:
-            self._queue.append(trigger)
-        while self._workers < limit and self._queue:
+            queue.append(trigger)
+        while self._workers < limit and queue:
             self._workers += 1
-            self._nursery.start_soon(self._worker)
+            self._nursery.start_soon(self._worker, queue)
 
     def restart(self, keep: trio.CancelScope | None = None) -> None:
         """Cancel every in-flight activation (but ``keep``) so that its trigger runs again."""
         for scope in list(self._inflight):
             if scope is not keep:
+                if self._restarting is None:
+                    self._restarting = set()
                 self._restarting.add(scope)
                 scope.cancel()
 
-    async def _worker(self) -> None:
+    async def _worker(self, queue: deque[Signal]) -> None:
         try:
-            while self._queue:
-                await self._activate(self._queue.popleft())
+            while queue:
+                await self._activate(queue.popleft())
         finally:
             self._workers -= 1
 
@@ -180,8 +194,10 @@ class AgentActor:
             self._stats.duration_ms += (trio.current_time() - started) * 1000
         # Only reached when this activation's scope was cancelled — by a restart, or because
         # the run is ending — or its commit was refused because the state is frozen.
-        restarting = scope in self._restarting
-        self._restarting.discard(scope)
+        restarting_scopes = self._restarting
+        restarting = restarting_scopes is not None and scope in restarting_scopes
+        if restarting_scopes is not None:
+            restarting_scopes.discard(scope)
         reason = "restart" if restarting else "run ending"
         if activation_id is None:
             self._stats.activations -= 1
@@ -213,14 +229,14 @@ class AgentActor:
                 where=f"output of agent {self.name!r}",
                 agent=self.name,
             ) from exc
-        await self._publish(
-            "agent:completed", {"agent": self.name, "output": output}, activation_id
-        )
+        publish = core.broker.publish
+        source = SignalSource(self.name, None, activation_id)  # one for completed and emits
+        await publish("agent:completed", {"agent": self.name, "output": output}, source)
         self._stats.completed += 1
         if spec.emits:
             payload = emit_payload(self.name, value, structured=spec.output is not None)
             for name in spec.emits:
-                await self._publish(name, payload, activation_id)
+                await publish(name, payload, source)
         return True
 
     async def _attempts(self, ctx: AgentContext[Any], activation_id: str) -> Any:

@@ -32,6 +32,9 @@ __all__ = ["Broker", "Draft"]
 
 Draft = tuple[str, str, dict[str, Any], SignalSource]
 
+EAGER_BELOW = 16
+"""A publish yields to the scheduler only when at least this many drafts wait in the inbox."""
+
 
 class Broker:
     """Numbers, logs and routes the signals of one run."""
@@ -39,21 +42,34 @@ class Broker:
     def __init__(self, core: RunCore, inbox_size: int) -> None:
         self._core = core
         self._send, self._receive = trio.open_memory_channel[Draft](inbox_size)
-        self.counts: Counter[str] = Counter()
+        self._queued = 0  # drafts in the inbox
         self.observers: list[Callable[[Signal], None]] = []
 
     async def publish(self, name: str, payload: dict[str, Any], source: SignalSource) -> str:
         """Queue a signal for the broker and return its id.
 
-        Blocks while the inbox is full (backpressure). Atomic under cancellation: either the
-        draft is queued, or nothing happened.
+        Blocks while the inbox is full (backpressure). Always a cancellation point; a
+        scheduling point only when the broker is behind (``EAGER_BELOW`` drafts or more
+        waiting): while it keeps up, yielding after every signal of an activation would only
+        add a scheduler round per signal. Atomic under cancellation: either the draft is
+        queued, or nothing happened.
         """
         signal_id = new_signal_id()
         work = self._core.work
         work.add()
+        draft = (signal_id, name, payload, source)
+        self._queued += 1
         try:
-            await self._send.send((signal_id, name, payload, source))
+            if self._queued <= EAGER_BELOW:
+                await trio.lowlevel.checkpoint_if_cancelled()
+                try:
+                    self._send.send_nowait(draft)
+                except trio.WouldBlock:  # an inbox smaller than EAGER_BELOW
+                    await self._send.send(draft)
+            else:
+                await self._send.send(draft)
         except BaseException:
+            self._queued -= 1
             work.done()
             raise
         return signal_id
@@ -68,6 +84,7 @@ class Broker:
         receive = self._receive
         while True:
             draft = await receive.receive()
+            self._queued -= 1
             signal = self._log(draft)
             route = table.route(signal.name)
             for index in route.agents:
@@ -87,10 +104,15 @@ class Broker:
         log = self._core.log
         signal = Signal(signal_id, name, payload, time.time(), len(log), self._core.run_id, source)
         log.append(signal)
-        self.counts[name] += 1
         for observe in self.observers:
             observe(signal)
         return signal
+
+    @property
+    def counts(self) -> Counter[str]:
+        """How many signals of each name the log holds (counted when asked: it is read once
+        per run, while counting as signals pass would cost every signal)."""
+        return Counter(signal.name for signal in self._core.log)
 
     def log_now(self, name: str, payload: dict[str, Any], source: SignalSource) -> Signal:
         """Number and log a signal without routing it (final signals after the tasks stop)."""
@@ -104,5 +126,6 @@ class Broker:
                 draft = self._receive.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 return drained
+            self._queued -= 1
             self._log(draft)
             drained += 1

@@ -24,19 +24,22 @@ class SignalLog:
 
     def __init__(self) -> None:
         self.signals: list[Signal] = []
-        self._lot = trio.lowlevel.ParkingLot()
+        # Made when a follower first waits: most runs have none, and append() is per signal.
+        self._lot: trio.lowlevel.ParkingLot | None = None
         self._closed = False
 
     def append(self, signal: Signal) -> None:
         """Add ``signal`` (broker only) and wake followers."""
         self.signals.append(signal)
-        if self._lot:
-            self._lot.unpark_all()
+        lot = self._lot
+        if lot is not None and lot:
+            lot.unpark_all()
 
     def close(self) -> None:
         """No more signals will come; followers finish once they have read everything."""
         self._closed = True
-        self._lot.unpark_all()
+        if self._lot is not None:
+            self._lot.unpark_all()
 
     @property
     def closed(self) -> bool:
@@ -55,6 +58,8 @@ class SignalLog:
     async def wait_beyond(self, index: int) -> None:
         """Return once the log holds more than ``index`` signals or is closed."""
         while len(self.signals) <= index and not self._closed:
+            if self._lot is None:
+                self._lot = trio.lowlevel.ParkingLot()
             await self._lot.park()
 
 

@@ -11,7 +11,7 @@ not route signals (broker), write state (state actor) or call harnesses (agent a
 
 from __future__ import annotations
 
-import math
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -110,6 +110,46 @@ def new_run_id() -> str:
 class RunCore:
     """The state and supervision of one run; see the module docstring."""
 
+    # Slots, not a __dict__: with more than 30 attributes an instance dict is not key-shared
+    # in CPython, and at ~1.3 KB it was the largest single object of a run. A new attribute
+    # must be listed here.
+    __slots__ = (
+        "_activations",
+        "_active",
+        "_extensions",
+        "_feeds",
+        "_logger",
+        "_start_id",
+        "actors",
+        "barrier",
+        "broker",
+        "cancel_scope",
+        "end_when",
+        "ending",
+        "extension_errors",
+        "failures",
+        "initial_state",
+        "log",
+        "mailboxes",
+        "nursery",
+        "options",
+        "recording_id",
+        "reducers",
+        "result",
+        "routing",
+        "run_id",
+        "started_at",
+        "state",
+        "state_actor",
+        "state_frozen",
+        "state_model",
+        "stats",
+        "status",
+        "supervisor",
+        "terminated_early",
+        "work",
+    )
+
     def __init__(self, state_model: StateModel, options: RunOptions) -> None:
         self.run_id = options.run_id or new_run_id()
         self.state_model = state_model
@@ -135,6 +175,9 @@ class RunCore:
         is durably written. Activations await it after a harness result and after their
         commit; the state actor after a reducer's change."""
         self.extension_errors: list[BaseException] = []
+        self.nursery: trio.Nursery | None = None
+        """The run's supervisor nursery (while it runs): actors, broker, state actor and every
+        activation live in it."""
         self._activations = 0
         self._active: dict[trio.CancelScope, str | None] = {}
         self._start_id: str | None = None
@@ -231,30 +274,42 @@ class RunCore:
         """
         self.started_at = trio.current_time()
         self._logger.debug("run_started", agents=list(self.options.agents))
-        status = "cancelled"
+        if not self._feeds:
+            # No reporter tasks to own, so no nursery for them: per-run memory and setup
+            # time count when thousands of runs share a process.
+            return self._outcome(await self._run_and_finish())
         async with open_quiet_nursery() as reporters:
             for feed in self._feeds:
                 reporters.start_soon(feed.run)
-            try:
-                status = await self._supervise()
-            except Exception:
-                status = "failed"
-                raise
-            finally:
-                with trio.CancelScope(shield=True):
-                    self._finish(status)
-                    with trio.move_on_after(CLEANUP_SECONDS):
-                        await self._finish_extensions()
-                        for feed in self._feeds:
-                            await feed.done.wait()
-                reporters.cancel_scope.cancel()
+            status = await self._run_and_finish()
+            reporters.cancel_scope.cancel()
         return self._outcome(status)
+
+    async def _run_and_finish(self) -> str:
+        """Supervise the run, then — shielded, whatever the outcome — finish it."""
+        status = "cancelled"
+        try:
+            status = await self._supervise()
+        except Exception:
+            status = "failed"
+            raise
+        finally:
+            with trio.CancelScope(shield=True):
+                self._finish(status)
+                with trio.move_on_after(CLEANUP_SECONDS):
+                    await self._finish_extensions()
+                    for feed in self._feeds:
+                        await feed.done.wait()
+        return status
 
     async def _supervise(self) -> str:
         timeout = self.options.timeout
+        # A deadline scope only when there is a timeout: entering a cancel scope costs time.
+        deadline = None if timeout is None else trio.move_on_after(timeout)
         with self.cancel_scope:
-            with trio.move_on_after(math.inf if timeout is None else timeout) as deadline:
+            with deadline if deadline is not None else contextlib.nullcontext():
                 async with open_quiet_nursery() as nursery:
+                    self.nursery = nursery
                     nursery.start_soon(self.broker.run)
                     nursery.start_soon(self.state_actor.run)
                     for actor in self.actors:
@@ -272,7 +327,7 @@ class RunCore:
                     self.state_actor.check_initial(self._start_id)
                     await self.work.idle.wait()
                     nursery.cancel_scope.cancel()
-            if deadline.cancelled_caught:
+            if deadline is not None and deadline.cancelled_caught:
                 return "timeout"
         if self.cancel_scope.cancelled_caught:
             return "cancelled"
