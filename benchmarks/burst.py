@@ -25,7 +25,7 @@ from benchlib import BareAgent, BareRun, BareSignal, Case, Outcome, Runner, main
 from openharness_actors import AgentContext, Signal, SignalSource, WorkflowResult, create_workflow
 
 if TYPE_CHECKING:
-    from openharness_actors._run import RunCore
+    from openharness_actors._core._run import RunCore
 
 SUBSCRIBERS = 10
 SLOW_LIMIT = 4

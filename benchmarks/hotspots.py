@@ -64,7 +64,7 @@ CATEGORIES: list[tuple[str, Callable[[str], bool]]] = [
     ),
     (
         "signal construction (Signal, ids, timestamps, sources)",
-        lambda k: "_signal.py" in k or "openharness_actors._signal" in k or "time.time" in k,
+        lambda k: "_signal.py" in k or "openharness_actors._core._signal" in k or "time.time" in k,
     ),
     (
         "broker (publish, log, route)",

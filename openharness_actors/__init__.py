@@ -9,7 +9,6 @@ package does not import the ``anthropic`` SDK until a program uses it.
 
 import typing as _typing
 
-from ._agent import AgentContext as AgentContext, AgentSpec as AgentSpec
 from ._batch import (
     BatchMetrics as BatchMetrics,
     BatchProgress as BatchProgress,
@@ -19,6 +18,25 @@ from ._batch import (
     WorkerIncident as WorkerIncident,
     run_batch as run_batch,
 )
+from ._core._reporting import Reporter as Reporter
+from ._core._result import (
+    AgentMetrics as AgentMetrics,
+    Metrics as Metrics,
+    WorkflowResult as WorkflowResult,
+)
+from ._core._signal import Signal as Signal, SignalSource as SignalSource
+from ._core._signal_log import LogCursor as LogCursor
+from ._core._supervisor import RestartPolicy as RestartPolicy
+from ._core._usage import Usage as Usage
+from ._define._agent import AgentContext as AgentContext, AgentSpec as AgentSpec
+from ._define._pattern import (
+    Pattern as Pattern,
+    compile_pattern as compile_pattern,
+    matches as matches,
+)
+from ._define._policy import RetryPolicy as RetryPolicy
+from ._define._state import FrozenState as FrozenState
+from ._define._workflow import Workflow as Workflow, create_workflow as create_workflow
 from ._engine import (
     Engine as Engine,
     EngineStatistics as EngineStatistics,
@@ -42,21 +60,7 @@ from ._errors import (
     WorkflowTimeoutError as WorkflowTimeoutError,
 )
 from ._lazy import lazy_exports as _lazy_exports
-from ._log import LogCursor as LogCursor
 from ._log_setup import configure_logging as configure_logging
-from ._pattern import Pattern as Pattern, compile_pattern as compile_pattern, matches as matches
-from ._policy import RetryPolicy as RetryPolicy
-from ._reporting import Reporter as Reporter
-from ._result import (
-    AgentMetrics as AgentMetrics,
-    Metrics as Metrics,
-    WorkflowResult as WorkflowResult,
-)
-from ._signal import Signal as Signal, SignalSource as SignalSource
-from ._state import FrozenState as FrozenState
-from ._supervision import RestartPolicy as RestartPolicy
-from ._usage import Usage as Usage
-from ._workflow import Workflow as Workflow, create_workflow as create_workflow
 from .distributed import RayOptions as RayOptions
 from .harness import (
     CallLimiter as CallLimiter,

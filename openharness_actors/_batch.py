@@ -37,12 +37,12 @@ from ._batch_results import (
     aggregate,
     load_results,
 )
+from ._core._nursery import open_quiet_nursery
+from ._core._result import WorkflowResult
+from ._define._state import StateModel
+from ._define._workflow import Workflow
 from ._errors import OpenHarnessError, StoreError, WorkflowDefinitionError
 from ._json import converter, to_jsonable
-from ._nursery import open_quiet_nursery
-from ._result import WorkflowResult
-from ._state import StateModel
-from ._workflow import Workflow
 from .harness.limits import CallLimits, LocalCallLimiter, using_call_limiter
 from .journal._journal import list_journals
 

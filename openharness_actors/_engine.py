@@ -17,14 +17,14 @@ from typing import Any, Generic, TypeVar
 import attrs
 import trio
 
+from ._core._nursery import open_quiet_nursery
+from ._core._reporting import Reporter
+from ._core._result import WorkflowResult
+from ._core._run import RunCore
+from ._core._signal_log import LogCursor
+from ._define._pattern import PatternLike
+from ._define._workflow import Workflow
 from ._errors import OpenHarnessError, WorkflowCancelledError
-from ._log import LogCursor
-from ._nursery import open_quiet_nursery
-from ._pattern import PatternLike
-from ._reporting import Reporter
-from ._result import WorkflowResult
-from ._run import RunCore
-from ._workflow import Workflow
 from .recording._plan import resolve_recording
 
 __all__ = ["Engine", "EngineStatistics", "RunHandle", "open_engine"]

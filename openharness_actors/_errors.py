@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._result import WorkflowResult
+    from ._core._result import WorkflowResult
 
 __all__ = [
     "ActivationLimitError",

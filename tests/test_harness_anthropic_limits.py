@@ -7,7 +7,7 @@ import trio
 import trio.testing
 
 from openharness_actors import AnthropicHarness, create_workflow
-from openharness_actors.harness._limits import RateLimiter
+from openharness_actors.harness._token_bucket import RateLimiter
 from openharness_actors.testing.fake_anthropic import open_fake_anthropic, text_reply
 
 KEY = "sk-ant-test-limits"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openharness_actors import Usage
-from openharness_actors._pricing import PRICES, estimate_cost, model_price
+from openharness_actors.harness._pricing import PRICES, estimate_cost, model_price
 
 
 def test_current_models_are_priced() -> None:

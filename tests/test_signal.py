@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from openharness_actors import Signal, SignalSource
-from openharness_actors._signal import new_signal_id
+from openharness_actors._core._signal import new_signal_id
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

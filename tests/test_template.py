@@ -8,8 +8,8 @@ import attrs
 import pytest
 
 from openharness_actors import Signal, SignalSource, TemplateError
-from openharness_actors._state import FrozenState
-from openharness_actors._template import Template
+from openharness_actors._define._state import FrozenState
+from openharness_actors._define._template import Template
 
 
 @dataclasses.dataclass(frozen=True)

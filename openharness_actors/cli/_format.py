@@ -9,9 +9,9 @@ import json
 import time
 from typing import Any, TextIO
 
+from .._core._result import Metrics
+from .._core._signal import Signal
 from .._json import dumps
-from .._result import Metrics
-from .._signal import Signal
 from ..reporters.console import truncate
 
 __all__ = [

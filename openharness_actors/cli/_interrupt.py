@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 import attrs
 import trio
 
-from .._nursery import open_quiet_nursery
+from .._core._nursery import open_quiet_nursery
 
 __all__ = ["Interruption", "cancel_on_signals"]
 

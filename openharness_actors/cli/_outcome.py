@@ -14,11 +14,11 @@ from typing import Any
 
 import attrs
 
+from .._core._reporting import Reporter
+from .._core._result import WorkflowResult
+from .._core._signal import Signal
 from .._errors import OpenHarnessError
 from .._json import to_jsonable
-from .._reporting import Reporter
-from .._result import WorkflowResult
-from .._signal import Signal
 from ..reporters import ConsoleReporter, LiveReporter
 from ._exit import ExitCode, UsageError, exit_code_for, exit_code_for_signal
 from ._format import format_duration, format_metrics, pretty_json, write_json

@@ -31,9 +31,9 @@ from typing import Any
 import attrs
 import cattrs
 
+from .._define._workflow import Workflow
 from .._errors import WorkflowDefinitionError
 from .._json import converter
-from .._workflow import Workflow
 
 __all__ = ["OPTION_NAMES", "TARGET_HELP", "Target", "initial_state", "load_target"]
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import trio
 
+from .._core._reporting import Reporter
+from .._core._result import WorkflowResult
+from .._core._run import new_run_id
 from .._errors import OpenHarnessError
-from .._reporting import Reporter
-from .._result import WorkflowResult
-from .._run import new_run_id
 from ..journal import Journal
 from ._exit import EXIT_CODES_HELP
 from ._interrupt import cancel_on_signals

@@ -14,8 +14,8 @@ import argparse
 import sys
 from collections.abc import Iterator, Sequence
 
-from .._pattern import compile_pattern
-from .._signal import Signal
+from .._core._signal import Signal
+from .._define._pattern import compile_pattern
 from ._format import signal_line
 from ._store import STORE_HELP, open_store
 

@@ -19,7 +19,7 @@ from ._options import RayOptions as RayOptions
 if TYPE_CHECKING:
     from .._batch import BatchBook
     from .._batch_results import WorkerIncident
-    from .._workflow import Workflow
+    from .._define._workflow import Workflow
     from ..harness.limits import CallLimits
 
 __all__ = ["RayOptions", "run_cases_on_ray"]

@@ -21,8 +21,8 @@ import attrs
 import trio
 
 from .._batch import DefinitionFailure, run_case
+from .._define._workflow import Workflow
 from .._errors import WorkflowDefinitionError
-from .._workflow import Workflow
 from ..harness.limits import CallLimiter, using_call_limiter
 from ._bridge import await_ref
 from ._coordinators import Commit, RemoteCallLimiter

@@ -31,9 +31,9 @@ import trio
 
 from .._batch import BatchBook
 from .._batch_results import CaseResult, WorkerIncident
+from .._core._nursery import open_quiet_nursery
+from .._define._workflow import Workflow
 from .._errors import WorkerLostError, WorkflowDefinitionError
-from .._nursery import open_quiet_nursery
-from .._workflow import Workflow
 from ..harness.limits import CallLimits
 from ._bridge import await_ref
 from ._coordinators import CaseLedger, ClusterCallLimiter, Commit

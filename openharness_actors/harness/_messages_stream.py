@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from .._usage import Usage
+from .._core._usage import Usage
 from .protocol import (
     HarnessEvent,
     TextComplete,

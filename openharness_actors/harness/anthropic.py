@@ -32,15 +32,15 @@ import anthropic
 import attrs
 import trio
 
+from .._core._usage import Usage
+from .._define._output import parse_output
+from .._define._policy import RetryPolicy
 from .._errors import HarnessError, OutputParseError, WorkflowDefinitionError
 from .._logging import get_logger
-from .._output import parse_output
-from .._policy import RetryPolicy
-from .._pricing import estimate_cost
-from .._usage import Usage
-from ._limits import RateLimiter
 from ._messages_stream import SSEDecoder, StreamErrorEvent, ToolUse, TurnAssembler
+from ._pricing import estimate_cost
 from ._schema import json_schema
+from ._token_bucket import RateLimiter
 from ._tools import ToolOutcome, ToolSpec, tool_spec
 from .limits import CallLimiter, current_call_limiter, limited_call
 from .protocol import EventSink, HarnessRequest, HarnessResult, HarnessRetry, ToolResult
@@ -116,7 +116,7 @@ class AnthropicHarness:
     the ``harness:retry`` signal in between marks where. The result's ``output`` is the text of
     the last turn; ``usage`` and ``cost_usd`` sum the activation's turns (tool and repair turns
     included, failed attempts not); ``cost_usd`` is ``None`` for a model without a price in
-    :mod:`openharness_actors._pricing`.
+    :mod:`openharness_actors.harness._pricing`.
 
     Tools: the agent's callables (see :mod:`._tools`). The model may ask for tools up to
     ``max_tool_turns`` times per activation; the tools of one turn run concurrently; asking

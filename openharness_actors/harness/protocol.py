@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
-from .._usage import Usage
+from .._core._usage import Usage
 
 __all__ = [
     "EventSink",

@@ -15,8 +15,8 @@ from typing import TypeAlias
 
 import trio
 
+from .._core._usage import Usage
 from .._errors import HarnessError
-from .._usage import Usage
 from .limits import CallLimiter, current_call_limiter, limited_call
 from .protocol import EventSink, HarnessRequest, HarnessResult, TextComplete, TextDelta
 

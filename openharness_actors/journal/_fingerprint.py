@@ -14,10 +14,10 @@ import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .._agent import AgentSpec
-from .._pattern import Pattern
-from .._state import StateModel
-from .._template import Template
+from .._define._agent import AgentSpec
+from .._define._pattern import Pattern
+from .._define._state import StateModel
+from .._define._template import Template
 
 __all__ = ["describe_changes", "fingerprint"]
 

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 import trio
 
+from .._core._extension import RunExtension
+from .._core._signal import Signal
 from .._errors import StoreError, WorkflowDefinitionError
-from .._extension import RunExtension
-from .._signal import Signal
 from ..harness.protocol import Harness
 from ..recording._config import Recording, default_store
 from ..recording._plan import RecordingPlan
@@ -34,8 +34,8 @@ from ..recording._recorder import Recorder, RecordingHarness
 from ..recording._store import RecordingInfo, SignalStore, check_recording_id
 
 if TYPE_CHECKING:
-    from .._result import WorkflowResult
-    from .._run import RunCore
+    from .._core._result import WorkflowResult
+    from .._core._run import RunCore
 
 __all__ = ["JOURNAL_TAG", "Durability", "Journal", "JournalPlan", "JournalRecorder"]
 

@@ -19,10 +19,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._core._result import WorkflowResult
+from .._core._run import new_run_id
+from .._define._pattern import compile_pattern
 from .._errors import StoreError, WorkflowDefinitionError
-from .._pattern import compile_pattern
-from .._result import WorkflowResult
-from .._run import new_run_id
 from ..harness.protocol import EventSink, Harness, HarnessRequest, HarnessResult
 from ..recording._ask import Ask
 from ..recording._replay import RecordedCall, ReplayIndex, serve_recorded

@@ -9,9 +9,9 @@ from typing import Any
 import attrs
 import trio
 
+from .._core._signal import Signal
+from .._define._pattern import Pattern, PatternLike
 from .._errors import StoreError
-from .._pattern import Pattern, PatternLike
-from .._signal import Signal
 from ._store import (
     Checkpoint,
     RecordingData,

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._core._extension import RunExtension
 from .._errors import (
     OpenHarnessError,
     ReplayDivergenceError,
     StoreError,
     WorkflowDefinitionError,
 )
-from .._extension import RunExtension
 from ..harness.protocol import Harness
 from ._config import Recording, default_store
 from ._recorder import Recorder, RecordingHarness
@@ -23,8 +23,8 @@ from ._replay import ReplayExtension, ReplayHarness, ReplayIndex, ReplaySession
 from ._store import RecordingData, RecordingInfo, SignalStore, new_recording_id
 
 if TYPE_CHECKING:
-    from .._result import WorkflowResult
-    from .._run import RunCore
+    from .._core._result import WorkflowResult
+    from .._core._run import RunCore
 
 __all__ = ["RecordingOption", "RecordingPlan", "plan_recording", "resolve_recording"]
 

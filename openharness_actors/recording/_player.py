@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._agent import RESERVED_NAMESPACES
+from .._core._signal import Signal
+from .._define._agent import RESERVED_NAMESPACES
+from .._define._pattern import Pattern, PatternLike, compile_pattern
 from .._match import payload_matches
-from .._pattern import Pattern, PatternLike, compile_pattern
-from .._signal import Signal
 from ._store import RecordingData, RecordingInfo, SignalStore
 
 if TYPE_CHECKING:
-    from .._result import WorkflowResult
+    from .._core._result import WorkflowResult
 
 __all__ = ["Player", "PlayerSnapshot", "ToolCallView"]
 

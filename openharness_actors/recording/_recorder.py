@@ -26,15 +26,15 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
+from .._core._signal import Signal
 from .._logging import get_logger
-from .._signal import Signal
 from ..harness.protocol import EventSink, Harness, HarnessRequest, HarnessResult
 from ._ask import Ask, AskEvent
 from ._store import RecordingInfo, SignalStore
 
 if TYPE_CHECKING:
-    from .._result import WorkflowResult
-    from .._run import RunCore
+    from .._core._result import WorkflowResult
+    from .._core._run import RunCore
 
 __all__ = ["Recorder", "RecordingHarness"]
 

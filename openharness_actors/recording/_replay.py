@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING, Any, cast
 import attrs
 import trio
 
+from .._core._signal import Signal
+from .._core._usage import Usage
 from .._errors import HarnessError, ReplayDivergenceError, StoreError
-from .._signal import Signal
-from .._usage import Usage
 from ..harness.protocol import EventSink, HarnessEvent, HarnessRequest, HarnessResult
 from ._ask import ASK_SIGNAL, Ask, AskEvent, Divergence, ask_diff, closest_ask, describe_divergence
 from ._store import RecordingData
 
 if TYPE_CHECKING:
-    from .._result import WorkflowResult
-    from .._run import RunCore
+    from .._core._result import WorkflowResult
+    from .._core._run import RunCore
 
 __all__ = [
     "RecordedCall",

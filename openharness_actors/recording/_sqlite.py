@@ -26,10 +26,10 @@ from typing import Any, TypeVar
 
 import trio
 
+from .._core._signal import Signal
+from .._define._pattern import Pattern, PatternLike, compile_pattern
 from .._errors import StoreError
 from .._json import dumps
-from .._pattern import Pattern, PatternLike, compile_pattern
-from .._signal import Signal
 from ._store import (
     Checkpoint,
     RecordingData,

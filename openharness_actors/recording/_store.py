@@ -26,9 +26,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from .._core._signal import Signal
+from .._define._pattern import Pattern, PatternLike, compile_pattern
 from .._errors import StoreError
-from .._pattern import Pattern, PatternLike, compile_pattern
-from .._signal import Signal
 
 __all__ = [
     "OPEN",

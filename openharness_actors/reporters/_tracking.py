@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from .._signal import Signal
+from .._core._signal import Signal
 
 __all__ = ["ACTIVATION_ENDS", "Opened", "Timers", "usage_of"]
 

@@ -7,9 +7,9 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
+from .._core._signal import Signal
+from .._define._pattern import Pattern, PatternLike, compile_pattern
 from .._json import dumps
-from .._pattern import Pattern, PatternLike, compile_pattern
-from .._signal import Signal
 
 __all__ = ["ConsoleReporter"]
 

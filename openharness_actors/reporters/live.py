@@ -22,8 +22,8 @@ from typing import TextIO
 import attrs
 import trio
 
-from .._nursery import open_quiet_nursery
-from .._signal import Signal
+from .._core._nursery import open_quiet_nursery
+from .._core._signal import Signal
 from ._tracking import Timers, usage_of
 from .console import truncate
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._core._signal import Signal
 from .._json import dumps
 from .._logging import get_logger, log_at
-from .._signal import Signal
 from .console import truncate
 
 __all__ = ["LogReporter", "level_for"]

@@ -14,8 +14,8 @@ from typing import Any
 
 import attrs
 
-from .._signal import Signal
-from .._usage import Usage
+from .._core._signal import Signal
+from .._core._usage import Usage
 from ._tracking import Timers, usage_of
 
 __all__ = ["AgentFigures", "MetricsReporter", "MetricsSnapshot"]

@@ -30,8 +30,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "OpenTelemetryReporter needs opentelemetry-api: pip install 'openharness-actors[otel]'"
     ) from exc
 
+from .._core._signal import Signal
 from .._json import dumps
-from .._signal import Signal
 from ._tracking import ACTIVATION_ENDS, usage_of
 
 __all__ = ["OpenTelemetryReporter"]

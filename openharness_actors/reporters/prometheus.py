@@ -16,7 +16,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "PrometheusReporter needs prometheus_client: pip install 'openharness-actors[prometheus]'"
     ) from exc
 
-from .._signal import Signal
+from .._core._signal import Signal
 from ._tracking import ACTIVATION_ENDS, Timers, usage_of
 
 __all__ = ["PrometheusReporter"]

@@ -13,10 +13,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .._core._result import WorkflowResult
+from .._core._signal import Signal
+from .._define._pattern import Pattern, PatternLike, compile_pattern
 from .._match import payload_matches
-from .._pattern import Pattern, PatternLike, compile_pattern
-from .._result import WorkflowResult
-from .._signal import Signal
 
 __all__ = [
     "Step",

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .._ambient import observing
-from .._pattern import Pattern, PatternLike, compile_pattern
-from .._signal import Signal
+from .._core._signal import Signal
+from .._define._pattern import Pattern, PatternLike, compile_pattern
 
 __all__ = ["SignalCapture", "capture_signals"]
 

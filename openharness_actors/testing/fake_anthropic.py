@@ -54,7 +54,7 @@ import attrs
 import h11
 import trio
 
-from .._usage import Usage
+from .._core._usage import Usage
 
 __all__ = [
     "FakeAnthropic",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from ._pattern import Pattern
+from .._define._pattern import Pattern
 
 __all__ = ["NON_TRIGGERING", "Route", "RoutingTable"]
 

@@ -21,7 +21,7 @@ from typing import Literal
 import attrs
 import trio
 
-from ._errors import OpenHarnessError, RestartIntensityError
+from .._errors import OpenHarnessError, RestartIntensityError
 
 __all__ = ["ON_ERROR_CHOICES", "RestartPolicy", "Supervisor"]
 

@@ -21,20 +21,20 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
-from ._agent import AgentContext, AgentSpec
-from ._errors import (
+from .._define._agent import AgentContext, AgentSpec
+from .._define._output import emit_payload, parse_output
+from .._define._template import Template
+from .._errors import (
     ActivationTimeoutError,
     HarnessError,
     OpenHarnessError,
     TemplateError,
     UserCodeError,
 )
-from ._json import to_jsonable
-from ._output import emit_payload, parse_output
+from .._json import to_jsonable
+from ..harness.protocol import Harness, HarnessEvent, HarnessRequest
 from ._signal import Signal, SignalSource
 from ._state_actor import Commit
-from ._template import Template
-from .harness.protocol import Harness, HarnessEvent, HarnessRequest
 
 if TYPE_CHECKING:
     from ._run import AgentStats, RunCore

@@ -15,25 +15,25 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 
+from .._ambient import ambient_observers
+from .._core._extension import RunExtension
+from .._core._reporting import Reporter
+from .._core._result import WorkflowResult
+from .._core._routing import RoutingTable
+from .._core._run import RunCore, RunOptions
+from .._core._signal import Signal
+from .._core._supervisor import ON_ERROR_CHOICES, RestartPolicy
+from .._errors import TemplateError, WorkflowDefinitionError
+from .._json import to_jsonable
+from ..harness.protocol import Harness
+from ..journal._journal import Journal
+from ..journal._resume import resume_run, run_journaled
+from ..recording._plan import RecordingOption, plan_recording, resolve_recording
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
-from ._ambient import ambient_observers
-from ._errors import TemplateError, WorkflowDefinitionError
-from ._extension import RunExtension
-from ._json import to_jsonable
 from ._pattern import Pattern, PatternLike, compile_pattern
 from ._policy import RetryPolicy
-from ._reporting import Reporter
-from ._result import WorkflowResult
-from ._routing import RoutingTable
-from ._run import RunCore, RunOptions
-from ._signal import Signal
 from ._state import StateModel
-from ._supervision import ON_ERROR_CHOICES, RestartPolicy
 from ._template import Template
-from .harness.protocol import Harness
-from .journal._journal import Journal
-from .journal._resume import resume_run, run_journaled
-from .recording._plan import RecordingOption, plan_recording, resolve_recording
 
 __all__ = ["Workflow", "create_workflow"]
 

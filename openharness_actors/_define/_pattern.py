@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from ._errors import WorkflowDefinitionError
+from .._errors import WorkflowDefinitionError
 
 __all__ = ["Pattern", "PatternLike", "compile_pattern", "compile_patterns", "matches"]
 

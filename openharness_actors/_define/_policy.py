@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import attrs
 
-from ._errors import HarnessError
+from .._errors import HarnessError
 
 __all__ = ["RetryPolicy"]
 

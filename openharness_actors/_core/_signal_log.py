@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import trio
 
-from ._pattern import Pattern, PatternLike, compile_pattern
+from .._define._pattern import Pattern, PatternLike, compile_pattern
 from ._signal import Signal
 
 __all__ = ["LogCursor", "SignalLog"]

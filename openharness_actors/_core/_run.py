@@ -19,30 +19,30 @@ from typing import Any
 import attrs
 import trio
 
-from ._agent import AgentSpec
-from ._agent_actor import AgentActor
-from ._broker import Broker
-from ._errors import (
+from .._define._agent import AgentSpec
+from .._define._pattern import Pattern
+from .._define._state import StateModel
+from .._errors import (
     ActivationLimitError,
     OpenHarnessError,
     WorkflowCancelledError,
     WorkflowTimeoutError,
 )
+from .._logging import get_logger
+from ..harness.protocol import Harness
+from ._agent_actor import AgentActor
+from ._broker import Broker
 from ._extension import RunExtension
-from ._log import SignalLog
-from ._logging import get_logger
 from ._nursery import open_quiet_nursery
-from ._pattern import Pattern
 from ._quiescence import WorkCounter
 from ._reporting import Reporter, ReporterFeed
 from ._result import AgentMetrics, Metrics, WorkflowResult
 from ._routing import RoutingTable
 from ._signal import Signal, SignalSource
-from ._state import StateModel
+from ._signal_log import SignalLog
 from ._state_actor import StateActor
-from ._supervision import RestartPolicy, Supervisor
+from ._supervisor import RestartPolicy, Supervisor
 from ._usage import Usage
-from .harness.protocol import Harness
 
 __all__ = ["AgentStats", "RunCore", "RunOptions"]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import cattrs
 
-from ._errors import OutputParseError
-from ._json import converter, to_jsonable
+from .._errors import OutputParseError
+from .._json import converter, to_jsonable
 
 __all__ = ["emit_payload", "parse_output"]
 

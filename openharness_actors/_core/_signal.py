@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ._json import converter, dumps, loads
+from .._json import converter, dumps, loads
 
 __all__ = ["Signal", "SignalSource", "new_signal_id"]
 

@@ -91,7 +91,7 @@ class WorkflowResult(Generic[S]):
 
     def signals_named(self, pattern: str) -> list[Signal]:
         """The signals whose name matches ``pattern`` (the usual pattern dialect)."""
-        from ._pattern import compile_pattern
+        from .._define._pattern import compile_pattern
 
         compiled = compile_pattern(pattern)
         return [signal for signal in self.signals if compiled.matches(signal.name)]

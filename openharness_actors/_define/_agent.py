@@ -13,11 +13,11 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from .._core._signal import Signal
+from ..harness.protocol import Harness
 from ._pattern import Pattern
 from ._policy import RetryPolicy
-from ._signal import Signal
 from ._template import Template
-from .harness.protocol import Harness
 
 __all__ = ["AgentContext", "AgentSpec", "PromptSource"]
 

@@ -16,9 +16,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import trio
 
-from ._log import LogCursor, SignalLog
-from ._logging import get_logger
+from .._logging import get_logger
 from ._signal import Signal
+from ._signal_log import LogCursor, SignalLog
 
 __all__ = ["Reporter", "ReporterFeed"]
 

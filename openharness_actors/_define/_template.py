@@ -23,8 +23,8 @@ from typing import Any
 
 import attrs
 
-from ._errors import TemplateError
-from ._json import to_jsonable
+from .._errors import TemplateError
+from .._json import to_jsonable
 
 __all__ = ["Template", "render_value"]
 

@@ -22,8 +22,8 @@ from typing import Any
 import attrs
 import immutables
 
-from ._errors import WorkflowDefinitionError
-from ._json import converter, to_jsonable
+from .._errors import WorkflowDefinitionError
+from .._json import converter, to_jsonable
 
 __all__ = ["FrozenState", "StateModel"]
 

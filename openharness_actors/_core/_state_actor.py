@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ._errors import OpenHarnessError, UserCodeError
-from ._json import to_jsonable
+from .._define._state import values_equal
+from .._errors import OpenHarnessError, UserCodeError
+from .._json import to_jsonable
 from ._signal import Signal, SignalSource
-from ._state import values_equal
 
 if TYPE_CHECKING:
     from ._run import RunCore

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from ._usage import Usage
+from .._core._usage import Usage
 
 __all__ = ["PRICES", "ModelPrice", "estimate_cost", "model_price"]
 
