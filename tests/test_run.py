@@ -68,12 +68,17 @@ async def test_fanout_of_100_agents_runs_in_parallel() -> None:
     }
     running = 0
     peak = 0
+    all_in = trio.Event()
 
     async def reply(request: Any) -> str:
+        # Each call waits until all 100 are in flight at once: only parallel runs finish.
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await trio.sleep(0.01)
+        if running == 100:
+            all_in.set()
+        with trio.fail_after(10):
+            await all_in.wait()
         running -= 1
         return request.prompt.upper()
 
@@ -167,7 +172,9 @@ async def test_end_when_cancels_slow_agent(autojump_clock: trio.testing.MockCloc
     skipped = result.signals_named("agent:skipped")
     assert [(s.payload["agent"], s.payload["reason"]) for s in skipped] == [("after", "run ending")]
     order = names(result)
-    assert order.index("workflow:terminating") < order.index("agent:completed")
+    # The update rides on agent:completed; the change it makes ends the run (DESIGN §9).
+    assert order.index("agent:completed") < order.index("state:result:changed")
+    assert order.index("state:result:changed") < order.index("workflow:terminating")
     assert result.metrics.agents["slow"].cancelled == 1
     assert_trace_well_formed(result)
 

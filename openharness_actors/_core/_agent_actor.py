@@ -1,15 +1,17 @@
 """The agent actor: one task per agent, with its own mailbox, running its activations.
 
-The actor's loop only takes triggers out of the mailbox and starts activations (or queues them
-when ``max_concurrency`` is reached); it never waits on the broker, which is what keeps the
-broker from ever blocking for good on a full mailbox.
+The actor's loop only takes deliveries (a trigger and the state as of its place in the log)
+out of the mailbox and starts activations (or queues them when ``max_concurrency`` is reached);
+it never waits on the broker, which is what keeps the broker from ever blocking for good on a
+full mailbox.
 
-An activation: refuse if the run is ending -> guard -> ``agent:activated`` -> render the prompt
--> harness call, its events streamed as signals -> the state actor commits the ``updates`` write
--> ``agent:completed`` -> declared emits. Failures (after the agent's retry policy) become
-``agent:failed`` and are handled by the agent's ``on_error`` and the run's supervisor
-(``_supervision``): fail the run, skip, emit a failure signal, or restart. A restart cancels
-in-flight activations and runs their triggers again. The actor never writes state itself.
+An activation: guard -> ``agent:activated`` (admitted by the broker at log time, or turned into
+``agent:skipped``) -> render the prompt -> harness call, its events streamed as signals ->
+``agent:completed`` carrying the ``updates`` write, which the state actor commits in log order
+-> declared emits. Failures (after the agent's retry policy) become ``agent:failed``, whose
+consequence — fail the run, or restart — the supervisor decides when it is logged
+(``_supervisor``). The actor never writes state and reads nothing another actor owns: what it
+decides depends only on the log (DESIGN §9).
 """
 
 from __future__ import annotations
@@ -33,13 +35,20 @@ from .._errors import (
 )
 from .._json import to_jsonable
 from ..harness.protocol import Harness, HarnessEvent, HarnessRequest
-from ._signal import Signal, SignalSource
+from ._activation import Activation
+from ._control import GUARD_SKIP, Admission, Attachment, Failure
+from ._signal import Signal, SignalSource, new_signal_id
 from ._state_actor import Commit
 
 if TYPE_CHECKING:
-    from ._run import AgentStats, RunCore
+    from ._ports import AgentPort
+    from ._quiescence import WorkCounter
+    from ._run import AgentStats
 
-__all__ = ["AgentActor"]
+__all__ = ["AgentActor", "Delivery"]
+
+Delivery = tuple[Signal, Any]
+"""What a mailbox holds: a trigger and the state as of its place in the log."""
 
 
 class AgentActor:
@@ -47,93 +56,85 @@ class AgentActor:
 
     def __init__(
         self,
-        core: RunCore,
+        run: AgentPort,
+        work: WorkCounter,
         name: str,
         spec: AgentSpec,
         harness: Harness | None,
         stats: AgentStats,
         mailbox_size: int,
     ) -> None:
-        self._core = core
+        self._run = run
+        self._work = work
         self.name = name
         self.spec = spec
         self._harness = harness
         self._stats = stats
-        self.mailbox, self._receive = trio.open_memory_channel[Signal](mailbox_size)
+        self.mailbox, self._receive = trio.open_memory_channel[Delivery](mailbox_size)
         # Only agents with max_concurrency queue triggers (memory per run matters at scale).
-        self._queue: deque[Signal] | None = None if spec.max_concurrency is None else deque()
+        self._queue: deque[Delivery] | None = None if spec.max_concurrency is None else deque()
         self._workers = 0
         self._nursery: trio.Nursery | None = None
-        self._inflight: set[trio.CancelScope] = set()
-        self._restarting: set[trio.CancelScope] | None = None  # made by the first restart
 
-    async def run(self) -> None:
+    async def run(self, nursery: trio.Nursery) -> None:
         """The actor task: start an activation per trigger, within ``max_concurrency``.
 
         Activations are started in the run's nursery, which supervises them exactly as a
         nursery of the actor's own would, without costing a nursery per agent (memory) and an
         exception group per agent when the run is cancelled at its end (time).
         """
-        self._nursery = self._core.nursery
+        self._nursery = nursery
         # receive() rather than ``async for``: one coroutine frame less per idle actor.
         receive = self._receive.receive
         while True:
             try:
-                trigger = await receive()
+                trigger, state = await receive()
             except trio.EndOfChannel:
                 return
-            self._dispatch(trigger)
+            self._dispatch(trigger, state)
 
-    def _dispatch(self, trigger: Signal, *, again: bool = False) -> None:
+    def _dispatch(self, trigger: Signal, state: Any, *, again: bool = False) -> None:
         assert self._nursery is not None
         limit = self.spec.max_concurrency
         if limit is None:
-            self._nursery.start_soon(self._activate, trigger)
+            self._nursery.start_soon(self._activate, trigger, state)
             return
         queue = self._queue
         assert queue is not None
         if again:
-            queue.appendleft(trigger)
+            queue.appendleft((trigger, state))
         else:
-            queue.append(trigger)
+            queue.append((trigger, state))
         while self._workers < limit and queue:
             self._workers += 1
             self._nursery.start_soon(self._worker, queue)
 
-    def restart(self, keep: trio.CancelScope | None = None) -> None:
-        """Cancel every in-flight activation (but ``keep``) so that its trigger runs again."""
-        for scope in list(self._inflight):
-            if scope is not keep:
-                if self._restarting is None:
-                    self._restarting = set()
-                self._restarting.add(scope)
-                scope.cancel()
-
-    async def _worker(self, queue: deque[Signal]) -> None:
+    async def _worker(self, queue: deque[Delivery]) -> None:
         try:
             while queue:
-                await self._activate(queue.popleft())
+                await self._activate(*queue.popleft())
         finally:
             self._workers -= 1
 
-    async def _activate(self, trigger: Signal) -> None:
-        core = self._core
+    async def _activate(self, trigger: Signal, state: Any) -> None:
         again = False
         try:
-            again = await self._activation(trigger)
+            again = await self._activation(trigger, state)
         finally:
-            if again and not core.failed:
+            if again and not self._run.stopping:
                 # The trigger's unit of work carries over to the new activation.
-                self._dispatch(trigger, again=True)
+                self._dispatch(trigger, state, again=True)
             else:
-                core.work.done()
+                self._work.done()
 
     async def _publish(
-        self, name: str, payload: dict[str, Any], parent: str, harness: str | None = None
+        self,
+        name: str,
+        payload: dict[str, Any],
+        parent: str,
+        extra: Attachment | None = None,
     ) -> str:
-        return await self._core.broker.publish(
-            name, payload, SignalSource(self.name, harness, parent)
-        )
+        return await self._run.publish(name, payload, SignalSource(self.name, None, parent), extra)
 
     async def _skip(self, trigger: Signal, reason: str) -> None:
         self._stats.skipped += 1
@@ -141,18 +142,19 @@ class AgentActor:
             "agent:skipped",
             {"agent": self.name, "trigger": trigger.name, "reason": reason},
             trigger.id,
+            GUARD_SKIP if reason == "guard" else None,
         )
 
-    async def _activation(self, trigger: Signal) -> bool:
+    async def _activation(self, trigger: Signal, state: Any) -> bool:
         """One activation; returns whether the trigger must run again (restart)."""
-        core = self._core
+        run = self._run
         spec = self.spec
-        if core.failed:
+        if run.stopping:
             return False
-        if core.ending:
+        if run.ending:
             await self._skip(trigger, "run ending")
             return False
-        ctx = AgentContext(core.state, trigger, core.initial_state, self.name, core.run_id)
+        ctx = AgentContext(state, trigger, run.initial_state, self.name, run.run_id)
         if spec.when is not None:
             try:
                 allowed = spec.when(ctx)
@@ -169,58 +171,49 @@ class AgentActor:
             if not allowed:
                 await self._skip(trigger, "guard")
                 return False
-        if not core.admit_activation(self.name):
-            return False
-        self._stats.activations += 1
-        scope = trio.CancelScope()
+        activation = Activation(self.name, trigger, ctx.signals, state, new_signal_id())
+        scope = activation.scope
         started = trio.current_time()
-        activation_id: str | None = None
-        self._inflight.add(scope)
+        run.register(activation)
         try:
             with scope:
-                core.register_activation(scope)
-                activation_id = await self._publish(
-                    "agent:activated", {"agent": self.name, "trigger": trigger.name}, trigger.id
+                await run.publish(
+                    "agent:activated",
+                    {"agent": self.name, "trigger": trigger.name},
+                    SignalSource(self.name, None, trigger.id),
+                    Admission(activation),
+                    activation.id,
                 )
-                core.register_activation(scope, activation_id)
-                if await self._run_activation(ctx, activation_id):
+                if run.following:
+                    await run.logged(activation.id)
+                if activation.refused:
+                    return False
+                if await self._run_activation(ctx, activation):
                     return False
         except OpenHarnessError as error:
-            assert activation_id is not None
-            return await self._failed(error, trigger, activation_id, scope)
-        finally:
-            self._inflight.discard(scope)
-            core.unregister_activation(scope)
-            self._stats.duration_ms += (trio.current_time() - started) * 1000
-        # Only reached when this activation's scope was cancelled — by a restart, or because
-        # the run is ending — or its commit was refused because the state is frozen.
-        restarting_scopes = self._restarting
-        restarting = restarting_scopes is not None and scope in restarting_scopes
-        if restarting_scopes is not None:
-            restarting_scopes.discard(scope)
-        reason = "restart" if restarting else "run ending"
-        if activation_id is None:
-            self._stats.activations -= 1
-            if not restarting:
-                await self._skip(trigger, reason)
-        else:
-            self._stats.cancelled += 1
-            await self._publish(
-                "agent:cancelled", {"agent": self.name, "reason": reason}, activation_id
-            )
-        return restarting
-
-    async def _run_activation(self, ctx: AgentContext[Any], activation_id: str) -> bool:
-        """Run the activation to completion; ``False`` when the run ended under it."""
-        core = self._core
-        spec = self.spec
-        value = await self._attempts(ctx, activation_id)
-        if spec.updates is not None:
-            commit = Commit(self.name, spec.updates, value, activation_id)
-            if not await core.state_actor.commit(commit):
+            if activation.refused:
                 return False
-            if core.barrier is not None and commit.changed_id is not None:
-                await core.barrier(commit.changed_id)
+            return await self._failed(error, trigger, activation.id, activation)
+        finally:
+            run.unregister(activation)
+            self._stats.duration_ms += (trio.current_time() - started) * 1000
+        # Only reached when this activation's scope was cancelled — by a restart, because
+        # the run is ending, or because the broker refused it — or its commit was refused
+        # because the state is frozen.
+        if activation.refused:
+            return False
+        reason = activation.cancel_reason or "run ending"
+        self._stats.cancelled += 1
+        await self._publish(
+            "agent:cancelled", {"agent": self.name, "reason": reason}, activation.id
+        )
+        return reason == "restart"
+
+    async def _run_activation(self, ctx: AgentContext[Any], activation: Activation) -> bool:
+        """Run the activation to completion; ``False`` when the run ended under it."""
+        spec = self.spec
+        activation_id = activation.id
+        value = await self._attempts(ctx, activation_id)
         try:
             output = to_jsonable(value)
         except TypeError as exc:
@@ -229,9 +222,20 @@ class AgentActor:
                 where=f"output of agent {self.name!r}",
                 agent=self.name,
             ) from exc
-        publish = core.broker.publish
+        publish = self._run.publish
         source = SignalSource(self.name, None, activation_id)  # one for completed and emits
-        await publish("agent:completed", {"agent": self.name, "output": output}, source)
+        commit = (
+            None if spec.updates is None else Commit(self.name, spec.updates, value, activation_id)
+        )
+        completed_id = await publish(
+            "agent:completed", {"agent": self.name, "output": output}, source, commit
+        )
+        if commit is not None:
+            if self._run.following:
+                await self._run.logged(completed_id)
+            await commit.done.wait()
+            if not commit.applied:
+                return False
         self._stats.completed += 1
         if spec.emits:
             payload = emit_payload(self.name, value, structured=spec.output is not None)
@@ -275,7 +279,11 @@ class AgentActor:
                 },
                 activation_id,
             )
-            await trio.sleep(delay)
+            if self._run.following:
+                # Replaying: the recorded answer is already known; waiting changes nothing.
+                await trio.lowlevel.checkpoint()
+            else:
+                await trio.sleep(delay)
             attempt += 1
 
     async def _perform(self, ctx: AgentContext[Any], activation_id: str) -> Any:
@@ -309,9 +317,9 @@ class AgentActor:
         return await self._call_harness(harness, request)
 
     async def _call_harness(self, harness: Harness, request: HarnessRequest) -> Any:
-        core = self._core
+        run = self._run
         source = SignalSource(self.name, harness.name, request.activation_id)
-        publish = core.broker.publish
+        publish = run.publish
         await publish(
             "harness:start",
             {"agent": self.name, "model": request.model or getattr(harness, "model", None)},
@@ -329,6 +337,8 @@ class AgentActor:
                 exc.agent = self.name
             await self._harness_error(exc, source)
             raise
+        except trio.TooSlowError:
+            raise  # the agent's timeout (a replay reproduces a recorded one this way)
         except Exception as exc:
             error = HarnessError(
                 f"harness {harness.name!r} failed for agent {self.name!r}: {exc!r}",
@@ -354,14 +364,17 @@ class AgentActor:
             },
             source,
         )
-        if core.barrier is not None:  # a durable journal: the result is written before we go on
-            await core.barrier(end_id)
+        barrier = run.barrier
+        if barrier is not None:  # a durable journal: the result is written before we go on
+            if run.following:
+                await run.logged(end_id)
+            await barrier(end_id)
         if self.spec.output is None:
             return result.output
         return parse_output(result.output, self.spec.output, agent=self.name)
 
     async def _harness_error(self, error: HarnessError, source: SignalSource) -> None:
-        await self._core.broker.publish(
+        await self._run.publish(
             "harness:error",
             {"code": error.code, "message": str(error), "retryable": error.retryable},
             source,
@@ -399,58 +412,23 @@ class AgentActor:
         error: OpenHarnessError,
         trigger: Signal,
         parent: str,
-        scope: trio.CancelScope | None,
+        activation: Activation | None,
     ) -> bool:
-        """Handle a failed activation by ``on_error`` and the supervisor; returns whether the
-        trigger must run again (a restart)."""
-        core = self._core
+        """Handle a failed activation by ``on_error``; returns whether the trigger must run
+        again (a restart, decided by the supervisor when ``agent:failed`` is logged)."""
         self._stats.failed += 1
         on_error = self.spec.on_error
         details = {"agent": self.name, "error": str(error), "error_type": type(error).__name__}
-        escalation: OpenHarnessError | None = None
-        restart = False
-        if on_error == "fail":
-            supervisor = core.supervisor
-            if supervisor is None:
-                escalation = error
-            else:
-                escalation = supervisor.crash(self.name, error)
-                if escalation is not None:
-                    escalation.__cause__ = error
-                restart = escalation is None
-        try:
-            await self._publish("agent:failed", details, parent)
-            if on_error == "emit":
-                assert self.spec.error_signal is not None
-                await self._publish(
-                    self.spec.error_signal, {**details, "trigger": trigger.name}, parent
-                )
-            if restart:
-                await self._restart_agents(error, parent, scope)
-        finally:
-            if escalation is not None:
-                core.fail(escalation)
-        return restart
-
-    async def _restart_agents(
-        self, error: OpenHarnessError, parent: str, scope: trio.CancelScope | None
-    ) -> None:
-        core = self._core
-        assert core.supervisor is not None
-        strategy = core.supervisor.policy.strategy
-        targets = [self] if strategy == "one_for_one" else core.actors
-        for actor in targets:
-            actor.restart(keep=scope if actor is self else None)
-            actor._stats.restarts += 1
-        for actor in targets:
+        failure = Failure(error, on_error, activation) if on_error == "fail" else None
+        failed_id = await self._publish("agent:failed", details, parent, failure)
+        if on_error == "emit":
+            assert self.spec.error_signal is not None
             await self._publish(
-                "agent:restarted",
-                {
-                    "agent": actor.name,
-                    "strategy": strategy,
-                    "restart": core.supervisor.restarts,
-                    "cause_agent": self.name,
-                    "error": str(error),
-                },
-                parent,
+                self.spec.error_signal, {**details, "trigger": trigger.name}, parent
             )
+        if failure is None:
+            return False
+        if self._run.following:
+            await self._run.logged(failed_id)
+        await failure.decided.wait()
+        return failure.restart

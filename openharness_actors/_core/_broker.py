@@ -1,15 +1,20 @@
 """The broker: the one task that numbers signals, logs them and routes them.
 
-Publishers hand drafts (id, name, payload, source) to the broker's bounded inbox, which gives
-producers backpressure. For each draft the broker assigns ``seq`` and ``timestamp``, appends the
-signal to the log, hands it to the recording observers (recorded before delivered), then
-delivers it to the mailboxes of the agents the routing index names and, if reducers match, to
-the state actor.
+Publishers hand drafts (id, name, payload, source, attachment) to the broker's bounded inbox,
+which gives producers backpressure. For each draft the broker lets its attachment admit it
+(:mod:`._control`), assigns ``seq`` and ``timestamp``, appends the signal to the log, hands it
+to the observers (recording: recorded before delivered), lets the attachment act (commit,
+terminate, fail: control happens at its place in the log), then delivers it — with the state
+as of that place in the log — to the mailboxes of the agents the routing index names and, if
+reducers match, to the state actor.
+
+When the run follows a recorded schedule (replay, resume) the broker holds drafts back and
+logs them in the recorded order (:class:`~._schedule.ScheduleFollower`); a live run logs them
+in arrival order at no extra cost.
 
 Why it cannot deadlock: the broker waits only on its inbox and on agent mailboxes. Agent actors
 drain their mailboxes without ever waiting on the broker, and the state actor's mailbox is
-unbounded (its entries are activations waiting for a commit, bounded by concurrency, or
-references to already-logged signals), so no cycle of waits exists.
+unbounded (its entries are routed signals waiting to be applied), so no cycle of waits exists.
 
 The broker never touches state and never calls a harness.
 """
@@ -17,20 +22,22 @@ The broker never touches state and never calls a harness.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import trio
 
+from ._control import Attachment, Changed, Terminating
 from ._signal import Signal, SignalSource, new_signal_id
 
 if TYPE_CHECKING:
     from ._run import RunCore
+    from ._schedule import ScheduleFollower
 
 __all__ = ["Broker", "Draft"]
 
-Draft = tuple[str, str, dict[str, Any], SignalSource]
+Draft = tuple[str, str, dict[str, Any], SignalSource, Attachment | None]
 
 EAGER_BELOW = 16
 """A publish yields to the scheduler only when at least this many drafts wait in the inbox."""
@@ -39,13 +46,25 @@ EAGER_BELOW = 16
 class Broker:
     """Numbers, logs and routes the signals of one run."""
 
-    def __init__(self, core: RunCore, inbox_size: int) -> None:
-        self._core = core
+    def __init__(self, run: RunCore, inbox_size: int) -> None:
+        self._run = run
         self._send, self._receive = trio.open_memory_channel[Draft](inbox_size)
         self._queued = 0  # drafts in the inbox
         self.observers: list[Callable[[Signal], None]] = []
+        self.generated: deque[Draft] = deque()
+        """Drafts the supervisor makes while a signal is logged (``agent:restarted``): they
+        are logged right after it, before the next draft of the inbox."""
+        self.follower: ScheduleFollower | None = None
+        self._waiters: dict[str, trio.Event] = {}
 
-    async def publish(self, name: str, payload: dict[str, Any], source: SignalSource) -> str:
+    async def publish(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        source: SignalSource,
+        extra: Attachment | None = None,
+        signal_id: str | None = None,
+    ) -> str:
         """Queue a signal for the broker and return its id.
 
         Blocks while the inbox is full (backpressure). Always a cancellation point; a
@@ -54,10 +73,11 @@ class Broker:
         add a scheduler round per signal. Atomic under cancellation: either the draft is
         queued, or nothing happened.
         """
-        signal_id = new_signal_id()
-        work = self._core.work
+        if signal_id is None:
+            signal_id = new_signal_id()
+        work = self._run.work
         work.add()
-        draft = (signal_id, name, payload, source)
+        draft = (signal_id, name, payload, source, extra)
         self._queued += 1
         try:
             if self._queued <= EAGER_BELOW:
@@ -74,58 +94,180 @@ class Broker:
             raise
         return signal_id
 
+    def generate(self, name: str, payload: dict[str, Any], source: SignalSource) -> None:
+        """Queue a draft made while a signal is being logged (see :attr:`generated`)."""
+        self._run.work.add()
+        self.generated.append((new_signal_id(), name, payload, source, None))
+
     async def run(self) -> None:
         """The broker task: route drafts until cancelled."""
-        core = self._core
-        table = core.routing
-        mailboxes = core.mailboxes
-        reduce = core.state_actor.deliver
-        work = core.work
+        if self.follower is not None:
+            await self._run_following(self.follower)
+            return
+        run = self._run
+        table = run.routing
+        mailboxes = run.mailboxes
+        reduce = run.state_actor.deliver
+        work = run.work
+        receive = self._receive
+        generated = self.generated
+        while True:
+            draft = await receive.receive()
+            self._queued -= 1
+            while True:
+                signal = self._log(draft)
+                if signal is not None:
+                    route = table.route(signal.name)
+                    if route.agents:
+                        delivery = (signal, run.log_state)
+                        for index in route.agents:
+                            work.add()
+                            mailbox = mailboxes[index]
+                            try:
+                                mailbox.send_nowait(delivery)
+                            except trio.WouldBlock:
+                                await mailbox.send(delivery)
+                    if route.reducers:
+                        work.add()
+                        reduce(signal, route.reducers)
+                work.done()
+                if not generated:
+                    break
+                draft = generated.popleft()
+
+    async def _run_following(self, follower: ScheduleFollower) -> None:
+        run = self._run
+        work = run.work
         receive = self._receive
         while True:
             draft = await receive.receive()
             self._queued -= 1
-            signal = self._log(draft)
-            route = table.route(signal.name)
+            work.stalled = False
+            follower.hold(draft)
+            while True:
+                while self.generated:
+                    follower.hold(self.generated.popleft())
+                ready = follower.take_next(run)
+                if ready is None:
+                    break
+                for dropped in follower.take_dropped():
+                    del dropped
+                    work.done()
+                signal = self._log(ready)
+                if signal is not None:
+                    follower.logged(signal)
+                    if follower.divergence is not None and not run.failed:
+                        run.fail(follower.divergence)  # replay stops at the first difference
+                    waiter = self._waiters.pop(signal.id, None)
+                    if waiter is not None:
+                        # The waiting task runs again: its unit is no longer held.
+                        follower.lent -= 1
+                        work.floor = follower.held + follower.lent
+                        waiter.set()
+                    await self._route(signal)
+                work.done()
+            for _ in follower.take_dropped():
+                work.done()
+            work.stalled = True  # nothing can be logged until another draft arrives
+            work.set_floor(follower.held + follower.lent)
+
+    async def _route(self, signal: Signal) -> None:
+        run = self._run
+        work = run.work
+        route = run.routing.route(signal.name)
+        if route.agents:
+            delivery = (signal, run.log_state)
             for index in route.agents:
                 work.add()
-                mailbox = mailboxes[index]
-                try:
-                    mailbox.send_nowait(signal)
-                except trio.WouldBlock:
-                    await mailbox.send(signal)
-            if route.reducers:
-                work.add()
-                reduce(signal, route.reducers)
-            work.done()
+                await run.mailboxes[index].send(delivery)
+        if route.reducers:
+            work.add()
+            run.state_actor.deliver(signal, route.reducers)
 
-    def _log(self, draft: Draft) -> Signal:
-        signal_id, name, payload, source = draft
-        log = self._core.log
-        signal = Signal(signal_id, name, payload, time.time(), len(log), self._core.run_id, source)
+    async def logged(self, signal_id: str) -> None:
+        """Return once signal ``signal_id`` is in the log (used while following a schedule)."""
+        follower = self.follower
+        if follower is None or follower.has_logged(signal_id):
+            return
+        event = self._waiters.get(signal_id)
+        if event is None:
+            event = self._waiters[signal_id] = trio.Event()
+        # The waiting task is blocked on a held draft: its unit of work counts as held, so
+        # a replay that can never log that draft is seen to be stuck (see _quiescence).
+        work = self._run.work
+        follower.lent += 1
+        work.set_floor(follower.held + follower.lent)
+        try:
+            await event.wait()
+        finally:
+            if not event.is_set():  # cancelled: the broker did not take the loan back
+                follower.lent -= 1
+                work.floor = follower.held + follower.lent
+
+    def _log(self, draft: Draft) -> Signal | None:
+        signal_id, name, payload, source, extra = draft
+        run = self._run
+        refused = run.refused_ids
+        if (
+            refused
+            and source.parent in refused
+            and not isinstance(extra, Changed | Terminating)
+            and source.agent == refused[source.parent]
+        ):
+            return None  # a later draft of an activation the broker refused
+        if extra is not None:
+            rewrite = extra.admit(run, name, payload)
+            if rewrite is not None:
+                name, payload = rewrite
+        log = run.log
+        signal = Signal(signal_id, name, payload, time.time(), len(log), run.run_id, source)
+        follower = self.follower
+        if follower is not None:
+            signal = follower.stamp(signal)
         log.append(signal)
         for observe in self.observers:
             observe(signal)
+        if extra is not None:
+            extra.logged(run, signal)
         return signal
 
     @property
     def counts(self) -> Counter[str]:
         """How many signals of each name the log holds (counted when asked: it is read once
         per run, while counting as signals pass would cost every signal)."""
-        return Counter(signal.name for signal in self._core.log)
+        return Counter(signal.name for signal in self._run.log)
 
     def log_now(self, name: str, payload: dict[str, Any], source: SignalSource) -> Signal:
         """Number and log a signal without routing it (final signals after the tasks stop)."""
-        return self._log((new_signal_id(), name, payload, source))
+        signal = self._log((new_signal_id(), name, payload, source, None))
+        assert signal is not None
+        return signal
 
     def drain(self) -> int:
-        """Log every draft still queued, without routing (the run is over); returns how many."""
+        """Log every draft still queued or held, without routing (the run is over); returns
+        how many. Held drafts go in their recorded order first, then in arrival order."""
         drained = 0
+        follower = self.follower
         while True:
             try:
                 draft = self._receive.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-                return drained
+                break
             self._queued -= 1
-            self._log(draft)
-            drained += 1
+            if follower is not None:
+                follower.hold(draft)
+            elif self._log(draft) is not None:
+                drained += 1
+        while self.generated:
+            draft = self.generated.popleft()
+            if follower is not None:
+                follower.hold(draft)
+            elif self._log(draft) is not None:
+                drained += 1
+        if follower is not None:
+            for draft in follower.drain():
+                signal = self._log(draft)
+                if signal is not None:
+                    follower.logged(signal, strict=False)
+                    drained += 1
+        return drained

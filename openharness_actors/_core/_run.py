@@ -30,6 +30,7 @@ from .._errors import (
 )
 from .._logging import get_logger
 from ..harness.protocol import Harness
+from ._activation import Activation
 from ._agent_actor import AgentActor
 from ._broker import Broker
 from ._extension import RunExtension
@@ -38,6 +39,7 @@ from ._quiescence import WorkCounter
 from ._reporting import Reporter, ReporterFeed
 from ._result import AgentMetrics, Metrics, WorkflowResult
 from ._routing import RoutingTable
+from ._schedule import ScheduleFollower
 from ._signal import Signal, SignalSource
 from ._signal_log import SignalLog
 from ._state_actor import StateActor
@@ -82,7 +84,8 @@ class AgentStats:
 
 @attrs.frozen
 class RunOptions:
-    """Validated options of one run (built by ``Workflow``)."""
+    """Validated options of one run, as the core needs them (built by ``Workflow.prepare``
+    from the user's options; see ``openharness_actors._define._options``)."""
 
     agents: Mapping[str, AgentSpec]
     harnesses: Mapping[str, Harness | None]
@@ -108,43 +111,45 @@ def new_run_id() -> str:
 
 
 class RunCore:
-    """The state and supervision of one run; see the module docstring."""
+    """One run: it owns the actors and the run's bookkeeping and implements the narrow ports
+    they are typed against (:mod:`._ports`); see the module docstring."""
 
     # Slots, not a __dict__: with more than 30 attributes an instance dict is not key-shared
-    # in CPython, and at ~1.3 KB it was the largest single object of a run. A new attribute
-    # must be listed here.
+    # in CPython, and it was the largest single object of a run. A new attribute must be
+    # listed here.
     __slots__ = (
-        "_activations",
-        "_active",
         "_extensions",
         "_feeds",
         "_logger",
         "_start_id",
+        "activations",
+        "active",
         "actors",
         "barrier",
         "broker",
         "cancel_scope",
-        "end_when",
         "ending",
         "extension_errors",
         "failures",
+        "following",
         "initial_state",
         "log",
+        "log_state",
         "mailboxes",
         "nursery",
         "options",
+        "publish",
         "recording_id",
-        "reducers",
+        "refused_ids",
         "result",
         "routing",
         "run_id",
         "started_at",
-        "state",
         "state_actor",
-        "state_frozen",
         "state_model",
         "stats",
         "status",
+        "stopping",
         "supervisor",
         "terminated_early",
         "work",
@@ -155,15 +160,15 @@ class RunCore:
         self.state_model = state_model
         self.options = options
         self.initial_state = options.state
-        self.state = options.state
-        self.end_when = options.end_when
-        self.reducers = options.reducers
+        self.log_state = options.state
+        """The state as of the end of the log (set when a ``state:*:changed`` is logged)."""
         self.routing = options.routing
         self.log = SignalLog()
         self.work = WorkCounter()
         self.cancel_scope = trio.CancelScope()
         self.ending = False
-        self.state_frozen = False
+        self.stopping = False
+        self.following = False
         self.terminated_early = False
         self.failures: list[OpenHarnessError] = []
         self.status = "pending"
@@ -171,23 +176,32 @@ class RunCore:
         self.result: WorkflowResult[Any] | None = None
         self.recording_id: str | None = None
         self.barrier: Callable[[str], Awaitable[None]] | None = None
-        """Set by a durable journal: ``await barrier(signal_id)`` returns once that signal
-        is durably written. Activations await it after a harness result and after their
-        commit; the state actor after a reducer's change."""
+        """A durable journal's hook: ``await barrier(signal_id)`` returns once that signal
+        is durably written. Activations await it after a harness result, the state actor
+        after a change."""
         self.extension_errors: list[BaseException] = []
         self.nursery: trio.Nursery | None = None
-        """The run's supervisor nursery (while it runs): actors, broker, state actor and every
-        activation live in it."""
-        self._activations = 0
-        self._active: dict[trio.CancelScope, str | None] = {}
+        self.activations = 0
+        self.active: dict[str, Activation] = {}
+        self.refused_ids: dict[str, str] = {}
         self._start_id: str | None = None
         self.stats = {name: AgentStats() for name in options.agents}
         self.broker = Broker(self, options.inbox_size)
+        self.publish = self.broker.publish
         self.broker.observers.extend(options.observers)
-        self.state_actor = StateActor(self)
+        self.state_actor = StateActor(
+            self,
+            self.work,
+            state_model,
+            options.state,
+            options.reducers,
+            options.end_when,
+            options.on_end,
+        )
         self.actors = [
             AgentActor(
                 self,
+                self.work,
                 name,
                 spec,
                 options.harnesses.get(name),
@@ -197,73 +211,97 @@ class RunCore:
             for name, spec in options.agents.items()
         ]
         self.mailboxes = [actor.mailbox for actor in self.actors]
-        self.supervisor = Supervisor(options.restart) if options.restart is not None else None
+        self.supervisor = Supervisor(self, options.restart, options.on_end)
         self._feeds = [ReporterFeed(r, self.log, self.run_id) for r in options.reporters]
         self._logger = get_logger(run_id=self.run_id)
         self._extensions = tuple(options.extensions)
         for extension in self._extensions:
             extension.attach(self)
             self.broker.observers.append(extension.observe)
+            recording_id = getattr(extension, "recording_id", None)
+            if recording_id is not None:
+                self.recording_id = recording_id
+            barrier = getattr(extension, "barrier", None)
+            if barrier is not None:
+                self.barrier = barrier
+            schedule = getattr(extension, "schedule", None)
+            if schedule is not None:
+                follower = ScheduleFollower(
+                    schedule.signals, resume=schedule.resume, recording_id=schedule.recording_id
+                )
+                follower.work = self.work
+                self.broker.follower = follower
+                self.following = True
 
-    # -- bookkeeping used by the actors -------------------------------------------------
+    # -- the ports the actors use (see ._ports) -----------------------------------------
+
+    @property
+    def state(self) -> Any:
+        """The state as the state actor holds it (the final state once the run is over)."""
+        return self.state_actor.state
 
     @property
     def failed(self) -> bool:
         return bool(self.failures)
 
+    @property
+    def agent_names(self) -> list[str]:
+        return list(self.options.agents)
+
     def fail(self, error: OpenHarnessError) -> None:
-        """Record a failure and end the run (the supervisor cancels everything)."""
+        """Record a failure and end the run (the supervisor nursery cancels everything)."""
         self.failures.append(error)
+        self.stopping = True
         self.work.idle.set()
 
-    def admit_activation(self, agent: str) -> bool:
-        """Count an activation against ``max_activations``; fails the run when over."""
+    def register(self, activation: Activation) -> None:
+        self.active[activation.id] = activation
+
+    def unregister(self, activation: Activation) -> None:
+        self.active.pop(activation.id, None)
+
+    def refuse(self, activation: Activation) -> None:
+        """The broker turned ``activation``'s ``agent:activated`` into a skip: stop it, and
+        drop what it publishes from now on."""
+        self.refused_ids[activation.id] = activation.agent
+        activation.scope.cancel()
+
+    async def logged(self, signal_id: str) -> None:
+        await self.broker.logged(signal_id)
+
+    def recorded_id(self, signal_id: str) -> str | None:
+        """While following a schedule: the recorded id of logged signal ``signal_id``."""
+        follower = self.broker.follower
+        return None if follower is None else follower.recorded_id(signal_id)
+
+    async def wait_idle(self) -> None:
+        await self.work.idle.wait()
+
+    def admission_refused(self, agent: str) -> str | None:
+        """Admit an activation of ``agent`` at its place in the log, or say why not
+        (``run ending``; ``activation limit``, which also fails the run)."""
+        if self.ending:
+            return "run ending"
         limit = self.options.max_activations
-        if limit is not None and self._activations >= limit:
+        if limit is not None and self.activations >= limit:
             busiest = sorted(
                 ((name, stats.activations) for name, stats in self.stats.items()),
                 key=lambda item: (-item[1], item[0]),
             )
             top = ", ".join(f"{name} ({count})" for name, count in busiest[:3] if count)
-            self.fail(
-                ActivationLimitError(
-                    f"run {self.run_id} reached max_activations={limit} (probably a signal "
-                    f"loop); busiest agents: {top}; refused activation of {agent!r}",
-                    limit=limit,
-                    busiest=busiest,
+            if not self.failed:
+                self.fail(
+                    ActivationLimitError(
+                        f"run {self.run_id} reached max_activations={limit} (probably a "
+                        f"signal loop); busiest agents: {top}; refused activation of {agent!r}",
+                        limit=limit,
+                        busiest=busiest,
+                    )
                 )
-            )
-            return False
-        self._activations += 1
-        return True
-
-    def register_activation(
-        self, scope: trio.CancelScope, activation_id: str | None = None
-    ) -> None:
-        """Track an activation's cancel scope (again with its id once it has one)."""
-        self._active[scope] = activation_id
-        if self.state_frozen:
-            scope.cancel()
-
-    def unregister_activation(self, scope: trio.CancelScope) -> None:
-        self._active.pop(scope, None)
-
-    async def terminate(self, *, parent: str, agent: str | None, activation: str | None) -> None:
-        """``end_when`` held: refuse new activations and, unless draining, freeze the state
-        and cancel every activation in flight except the one whose commit ended the run."""
-        self.ending = True
-        self.terminated_early = True
-        draining = self.options.on_end == "drain"
-        if not draining:
-            self.state_frozen = True
-            for scope, activation_id in list(self._active.items()):
-                if activation is None or activation_id != activation:
-                    scope.cancel()
-        await self.broker.publish(
-            "workflow:terminating",
-            {"reason": "end_when", "agent": agent, "mode": self.options.on_end},
-            SignalSource(agent, None, parent),
-        )
+            return "activation limit"
+        self.activations += 1
+        self.stats[agent].activations += 1
+        return None
 
     # -- the run ------------------------------------------------------------------------
 
@@ -313,7 +351,7 @@ class RunCore:
                     nursery.start_soon(self.broker.run)
                     nursery.start_soon(self.state_actor.run)
                     for actor in self.actors:
-                        nursery.start_soon(actor.run)
+                        nursery.start_soon(actor.run, nursery)
                     for extension in self._extensions:
                         nursery.start_soon(extension.run)
                     self._start_id = await self.broker.publish(
@@ -326,6 +364,7 @@ class RunCore:
                     )
                     self.state_actor.check_initial(self._start_id)
                     await self.work.idle.wait()
+                    self._check_schedule()
                     nursery.cancel_scope.cancel()
             if deadline is not None and deadline.cancelled_caught:
                 return "timeout"
@@ -335,6 +374,23 @@ class RunCore:
             return "failed"
         return "terminated" if self.terminated_early else "completed"
 
+    def _check_schedule(self) -> None:
+        """At the end of a run that follows a schedule: a divergence found on the way, or a
+        schedule not followed to its end (stuck, or the run did less), fails the run."""
+        follower = self.broker.follower
+        if follower is None or self.failed:
+            return
+        for extension in self._extensions:
+            # An extension may know the cause better (a harness ask that did not match).
+            divergence = getattr(extension, "divergence", None)
+            if divergence is not None and not follower.exhausted:
+                self.fail(divergence)
+                return
+        if follower.divergence is not None:
+            self.fail(follower.divergence)
+        elif follower.following and not follower.exhausted:
+            self.fail(follower.stuck_error())
+
     def _finish(self, status: str) -> None:
         self.status = status
         self.broker.drain()
@@ -342,7 +398,7 @@ class RunCore:
         duration_ms = (trio.current_time() - self.started_at) * 1000
         payload: dict[str, Any] = {
             "duration_ms": duration_ms,
-            "activations": self._activations,
+            "activations": self.activations,
             "state": self.state_model.to_jsonable(self.state),
             "status": status,
         }
@@ -366,7 +422,7 @@ class RunCore:
             "run_finished",
             status=status,
             duration_ms=round(duration_ms, 3),
-            activations=self._activations,
+            activations=self.activations,
             signals=len(self.log),
         )
 
@@ -389,7 +445,7 @@ class RunCore:
             usage = usage + figures.usage
         metrics = Metrics(
             duration_ms=duration_ms,
-            activations=self._activations,
+            activations=self.activations,
             agents=agents,
             usage=usage,
             signals=len(self.log),

@@ -1,10 +1,12 @@
 """The state actor: the only writer of workflow state.
 
-It applies, one at a time, agents' ``updates`` commits and the reducers the broker routes to
-it; publishes ``state:<key>:changed`` only when a value really changed, with the true old
-value; and evaluates ``end_when`` after every change (and once against the initial state).
-Because it is the only writer and works serially, no update from parallel activations is lost
-or torn.
+Its input is the log: the broker hands it, in log order, every signal reducers listen to and
+every ``agent:completed`` that carries an update (:class:`Commit`). It applies them one at a
+time, so no update from parallel activations is lost or torn, and — because the order is the
+log's — the state after any place in the log is a function of the log alone. It publishes
+``state:<key>:changed`` only when a value really changed, with the true old value and the new
+state attached (the state as of that place in the log, which later deliveries carry), and
+evaluates ``end_when`` after every change (and once against the initial state).
 
 Once ``end_when`` has held and the run ends by cancelling (the default), the state is frozen:
 later commits and reducers are refused, so the final state is exactly the one ``end_when``
@@ -16,23 +18,29 @@ The state actor never calls a harness and never routes signals.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import trio
 
-from .._define._state import values_equal
+from .._define._pattern import Pattern
+from .._define._state import StateModel, values_equal
 from .._errors import OpenHarnessError, UserCodeError
 from .._json import to_jsonable
+from ._control import Attachment, Changed, Terminating
 from ._signal import Signal, SignalSource
 
 if TYPE_CHECKING:
+    from ._ports import StatePort
+    from ._quiescence import WorkCounter
     from ._run import RunCore
 
 __all__ = ["Commit", "StateActor"]
 
 
-class Commit:
-    """An activation's request to set ``key`` to ``value``; ``applied`` is the answer."""
+class Commit(Attachment):
+    """An activation's request to set ``key`` to ``value``, riding on its
+    ``agent:completed``; ``applied`` is the answer, known once ``done`` is set."""
 
     __slots__ = ("agent", "applied", "changed_id", "done", "key", "parent", "value")
 
@@ -45,6 +53,9 @@ class Commit:
         self.applied = False
         self.changed_id: str | None = None
         """The id of the ``state:<key>:changed`` signal, when the value changed."""
+
+    def logged(self, run: RunCore, signal: Signal) -> None:
+        run.state_actor.put_commit(self)
 
 
 class _Reduce:
@@ -65,8 +76,25 @@ class _CheckInitial:
 class StateActor:
     """Owns the run's state; see the module docstring."""
 
-    def __init__(self, core: RunCore) -> None:
-        self._core = core
+    def __init__(
+        self,
+        run: StatePort,
+        work: WorkCounter,
+        model: StateModel,
+        state: Any,
+        reducers: Sequence[tuple[Pattern, Callable[[Any, Signal], Any]]],
+        end_when: Callable[[Any], Any] | None,
+        on_end: str,
+    ) -> None:
+        self._run = run
+        self._work = work
+        self._model = model
+        self.state = state
+        self._reducers = reducers
+        self._end_when = end_when
+        self._drain = on_end == "drain"
+        self._ended = False
+        self.frozen = False
         # The mailbox: unbounded (see the broker for why that cannot deadlock or grow without
         # bound) and read by this actor alone, so a deque plus the parked actor task does
         # what an unbounded memory channel does, in a third of its memory per run.
@@ -94,51 +122,45 @@ class StateActor:
         return self._messages.popleft()
 
     def deliver(self, signal: Signal, reducers: tuple[int, ...]) -> None:
-        """Queue ``signal`` for the reducers at ``reducers`` (broker only; never blocks)."""
+        """Queue ``signal`` for the reducers at ``reducers`` (broker only; never blocks; the
+        broker has added a unit of work for it)."""
         self._put(_Reduce(signal, reducers))
+
+    def put_commit(self, commit: Commit) -> None:
+        """Queue an update whose ``agent:completed`` was just logged (broker only)."""
+        self._work.add()
+        self._put(commit)
 
     def check_initial(self, start_signal_id: str) -> None:
         """Queue the evaluation of ``end_when`` against the initial state (holds a unit of
         work until done, so the run cannot look quiescent before it)."""
-        self._core.work.add()
+        self._work.add()
         self._put(_CheckInitial(start_signal_id))
-
-    async def commit(self, commit: Commit) -> bool:
-        """Apply an activation's update; returns whether it was applied (``False`` when the
-        run has ended and the state is frozen). Returns after the ``state:*:changed`` signal,
-        if any, is published."""
-        self._put(commit)
-        await commit.done.wait()
-        return commit.applied
 
     async def run(self) -> None:
         """The state actor task."""
-        core = self._core
+        work = self._work
         get = self._get
         while True:
             message = await get()
-            if isinstance(message, Commit):
-                try:
-                    await self._apply_commit(message)
-                finally:
-                    message.done.set()
-            elif isinstance(message, _Reduce):
-                try:
+            try:
+                if isinstance(message, Commit):
+                    try:
+                        await self._apply_commit(message)
+                    finally:
+                        message.done.set()
+                elif isinstance(message, _Reduce):
                     await self._apply_reducers(message)
-                finally:
-                    core.work.done()
-            else:
-                try:
+                else:
                     await self._check_end(message.parent, agent=None)
-                finally:
-                    core.work.done()
+            finally:
+                work.done()
 
     async def _apply_commit(self, commit: Commit) -> None:
-        core = self._core
-        if core.state_frozen:
+        if self.frozen:
             return
-        model = core.state_model
-        old_state = core.state
+        model = self._model
+        old_state = self.state
         old_value = model.get(old_state, commit.key)
         try:
             new_state = model.replace(old_state, commit.key, commit.value)
@@ -150,27 +172,35 @@ class StateActor:
                 agent=commit.agent,
             )
             error.__cause__ = exc
-            core.fail(error)
+            self._run.fail(error)
             return
-        core.state = new_state
+        self.state = new_state
         commit.applied = True
         if values_equal(old_value, commit.value):
             return
         changed_id = await self._publish_change(
-            commit.key, old_value, commit.value, agent=commit.agent, parent=commit.parent
+            commit.key,
+            old_value,
+            commit.value,
+            new_state,
+            agent=commit.agent,
+            parent=commit.parent,
         )
         commit.changed_id = changed_id
+        barrier = self._run.barrier
+        if barrier is not None:  # a durable journal writes the change first
+            await self._run.logged(changed_id)
+            await barrier(changed_id)
         await self._check_end(changed_id, agent=commit.agent, activation=commit.parent)
 
     async def _apply_reducers(self, message: _Reduce) -> None:
-        core = self._core
-        if core.state_frozen:
+        if self.frozen:
             return
-        model = core.state_model
+        model = self._model
         signal = message.signal
         for index in message.reducers:
-            pattern, reducer = core.reducers[index]
-            old_state = core.state
+            pattern, reducer = self._reducers[index]
+            old_state = self.state
             try:
                 new_state = model.normalize(reducer(old_state, signal))
             except Exception as exc:
@@ -179,24 +209,31 @@ class StateActor:
                     where=f"reducer for {pattern.source!r}",
                 )
                 error.__cause__ = exc
-                core.fail(error)
+                self._run.fail(error)
                 return
             changes = model.changes(old_state, new_state)
-            core.state = new_state
+            self.state = new_state
             last_id = None
-            for key, before, after in changes:
+            snapshot = old_state
+            for number, (key, before, after) in enumerate(changes, 1):
+                # The state as of each change signal: the changes so far, nothing after.
+                snapshot = (
+                    new_state if number == len(changes) else model.replace(snapshot, key, after)
+                )
                 last_id = await self._publish_change(
-                    key, before, after, agent=signal.source.agent, parent=signal.id
+                    key, before, after, snapshot, agent=signal.source.agent, parent=signal.id
                 )
             if last_id is not None:
-                if core.barrier is not None:  # a durable journal writes the change first
-                    await core.barrier(last_id)
+                barrier = self._run.barrier
+                if barrier is not None:  # a durable journal writes the change first
+                    await self._run.logged(last_id)
+                    await barrier(last_id)
                 await self._check_end(last_id, agent=signal.source.agent)
-                if core.state_frozen:
+                if self.frozen:
                     return
 
     async def _publish_change(
-        self, key: str, old: Any, new: Any, *, agent: str | None, parent: str
+        self, key: str, old: Any, new: Any, snapshot: Any, *, agent: str | None, parent: str
     ) -> str:
         payload = {
             "key": key,
@@ -204,22 +241,33 @@ class StateActor:
             "new_value": to_jsonable(new),
             "agent": agent,
         }
-        return await self._core.broker.publish(
-            f"state:{key}:changed", payload, SignalSource(agent, None, parent)
+        return await self._run.publish(
+            f"state:{key}:changed", payload, SignalSource(agent, None, parent), Changed(snapshot)
         )
 
     async def _check_end(
         self, parent: str, *, agent: str | None, activation: str | None = None
     ) -> None:
-        core = self._core
-        if core.end_when is None or core.ending:
+        if self._end_when is None or self._ended:
             return
         try:
-            done = bool(core.end_when(core.state))
+            done = bool(self._end_when(self.state))
         except Exception as exc:
             error: OpenHarnessError = UserCodeError(f"end_when raised: {exc!r}", where="end_when")
             error.__cause__ = exc
-            core.fail(error)
+            self._run.fail(error)
             return
         if done:
-            await core.terminate(parent=parent, agent=agent, activation=activation)
+            self._ended = True
+            if not self._drain:
+                self.frozen = True
+            await self._run.publish(
+                "workflow:terminating",
+                {
+                    "reason": "end_when",
+                    "agent": agent,
+                    "mode": "drain" if self._drain else "cancel",
+                },
+                SignalSource(agent, None, parent),
+                Terminating(activation),
+            )

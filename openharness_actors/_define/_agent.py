@@ -33,14 +33,22 @@ _EMIT_NAME = re.compile(r"[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+)*")
 
 @attrs.frozen
 class AgentContext(Generic[S]):
-    """What an activation sees: a consistent ``state`` snapshot, the trigger ``signal`` and
-    the run's initial state as ``input``. ``agent`` is the agent's name in this run."""
+    """What an activation sees: ``state`` as of its trigger's place in the log (every change
+    logged before the trigger, nothing after), the trigger ``signal`` and the run's initial
+    state as ``input``. ``agent`` is the agent's name in this run."""
 
     state: S
     signal: Signal
     input: S
     agent: str
     run_id: str
+    signals: tuple[Signal, ...] = ()
+    """Every signal this activation consumed, in log order: ``(signal,)`` for an ordinary
+    activation (a join consumes several)."""
+
+    def __attrs_post_init__(self) -> None:
+        if not self.signals:
+            object.__setattr__(self, "signals", (self.signal,))
 
 
 PromptSource = str | Callable[[AgentContext[Any]], str]

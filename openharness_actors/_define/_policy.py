@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Literal
 
 import attrs
 
 from .._errors import HarnessError
 
-__all__ = ["RetryPolicy"]
+__all__ = ["ON_ERROR_CHOICES", "RestartPolicy", "RetryPolicy"]
 
 
 def _default_retryable(error: BaseException) -> bool:
@@ -53,3 +54,20 @@ class RetryPolicy:
         if failed_attempt >= self.attempts or not self.retry_on(error):
             return False
         return self.max_elapsed is None or elapsed < self.max_elapsed
+
+
+ON_ERROR_CHOICES = ("fail", "skip", "emit")
+"""What an agent may do when an activation fails for good (``on_error``)."""
+
+
+@attrs.frozen
+class RestartPolicy:
+    """Restart crashed agents instead of failing the run: ``one_for_one`` restarts the
+    crashed agent, ``one_for_all`` every agent; more than ``max_restarts`` restarts within
+    ``period`` seconds (trio's clock; a replay follows the recorded decision) and the run fails with :class:`RestartIntensityError`."""
+
+    strategy: Literal["one_for_one", "one_for_all"] = attrs.field(
+        default="one_for_one", validator=attrs.validators.in_(("one_for_one", "one_for_all"))
+    )
+    max_restarts: int = attrs.field(default=3, validator=attrs.validators.ge(0))
+    period: float = attrs.field(default=5.0, validator=attrs.validators.gt(0))

@@ -19,6 +19,7 @@ holds the run's lock (``_lock``), so no two processes run or resume it at once.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -34,8 +35,10 @@ from ..recording._recorder import Recorder, RecordingHarness
 from ..recording._store import RecordingInfo, SignalStore, check_recording_id
 
 if TYPE_CHECKING:
+    from .._core._ports import RunView
     from .._core._result import WorkflowResult
     from .._core._run import RunCore
+    from .._core._schedule import Schedule
 
 __all__ = ["JOURNAL_TAG", "Durability", "Journal", "JournalPlan", "JournalRecorder"]
 
@@ -76,15 +79,25 @@ class JournalRecorder(Recorder):
             flush_interval=math.inf if exit_only else 0.05,
         )
         self._durability = durability
+        self.barrier: Callable[[str], Awaitable[None]] | None = None
+        self.resume_session: Any = None
         self._watched: dict[str, int] = {}
         self._written_through = -1
         self._failed_through = -1
         self._progress = trio.lowlevel.ParkingLot()
 
-    def attach(self, core: RunCore) -> None:
-        super().attach(core)
+    def attach(self, run: RunView) -> None:
+        super().attach(run)
         if self._durability == "sync":
-            core.barrier = self.durable
+            self.barrier = self.durable
+        if self.resume_session is not None:
+            self.resume_session.view = run
+
+    @property
+    def schedule(self) -> Schedule | None:
+        """The journaled prefix a resumed attempt re-derives (see ``_resume``)."""
+        session = self.resume_session
+        return None if session is None else session.schedule
 
     def observe(self, signal: Signal) -> None:
         super().observe(signal)
@@ -141,6 +154,7 @@ class JournalPlan(RecordingPlan):
         self.journal = journal
         self.resume = resume
         self.journal_recorder = JournalRecorder(store, info, journal.durability)
+        self.journal_recorder.resume_session = resume
         self._harness_wrappers: dict[int, Harness] = {}
 
     def harness_for(

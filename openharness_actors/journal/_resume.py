@@ -1,16 +1,16 @@
 """Running a run under a journal, and resuming an interrupted one.
 
-Resuming run ``R`` re-executes its workflow from the journaled initial state, answering every
-harness call an earlier attempt completed from the journal instead of the model — matched by
-what the activation asks and the occurrence of that ask, like replay — and calling the live
-harness for the rest (the calls that were in flight, failed for good, or never made). Bodies,
-guards and reducers run again; the engine regenerates state and signals, so the resumed run
-ends with the state an uninterrupted run would have, provided the activations' prompts do not
-depend on which of several racing activations committed first (an ask that changed is a new
-ask, answered live). A failed call is replayed only when the earlier attempt retried it.
+Resuming run ``R`` re-executes its workflow from the journaled initial state and re-derives
+the latest attempt's log exactly: the engine follows its recorded order (the journaled prefix,
+signal for signal, whatever the activations raced), answering every harness call that finished
+there from the journal instead of the model, then goes on live. Calls that were in flight, or
+whose failure ended the attempt, are made again; beyond the prefix, a call an earlier attempt
+completed is still answered from the journal, by ask and occurrence. A journal written before
+the log order was kept (format 1) is resumed by ask and occurrence only.
 
 The resumed attempt is journaled too (``<run_id>.r<n>``), so a resume can itself be resumed.
-Resuming with a changed workflow definition is refused unless ``force=True``.
+Resuming with a changed workflow definition is refused unless ``force=True``; a forced resume
+cannot re-derive the old log, so it is resumed by ask and occurrence only.
 """
 
 from __future__ import annotations
@@ -19,13 +19,18 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
+
+from .._core._ports import RunView
 from .._core._result import WorkflowResult
 from .._core._run import new_run_id
+from .._core._schedule import Schedule, schedule_of
 from .._define._pattern import compile_pattern
 from .._errors import StoreError, WorkflowDefinitionError
 from ..harness.protocol import EventSink, Harness, HarnessRequest, HarnessResult
 from ..recording._ask import Ask
 from ..recording._replay import RecordedCall, ReplayIndex, serve_recorded
+from ..recording._store import RecordingData
 from ._fingerprint import describe_changes, fingerprint
 from ._journal import Journal, JournalPlan, journal_info, list_journals
 from ._lock import RunLock
@@ -36,7 +41,19 @@ __all__ = ["ResumeHarness", "ResumeSession", "resume_run", "run_journaled"]
 class ResumeSession:
     """The completed calls of every earlier attempt of a run, served by ask and occurrence."""
 
-    def __init__(self, indexes: Sequence[ReplayIndex]) -> None:
+    def __init__(self, indexes: Sequence[ReplayIndex], *, exact: bool = True) -> None:
+        latest = indexes[-1]
+        self.schedule: Schedule | None = None
+        """The latest attempt's log, to re-derive exactly (format 2 journals)."""
+        self.prefix: ReplayIndex | None = None
+        if exact and latest.log_format >= 2:
+            signals = schedule_of(latest.signals, for_resume=True)
+            self.schedule = Schedule(signals, resume=True, recording_id=latest.recording_id)
+            self.prefix = ReplayIndex(
+                RecordingData(info=attrs.evolve(latest.info), signals=tuple(signals))
+            )
+        self.view: RunView | None = None
+        self._per_activation: Counter[str] = Counter()
         self.calls: dict[Ask, list[RecordedCall]] = {}
         for index in indexes:
             for ask, calls in index.calls.items():
@@ -46,6 +63,27 @@ class ResumeSession:
         self._seen: Counter[Ask] = Counter()
         self.replayed = 0
         self.live = 0
+
+    def take_for(self, request: HarnessRequest, ask: Ask) -> RecordedCall | None:
+        """The journaled answer to ``request``: within the re-derived prefix, the next call of
+        the journaled activation it is, if that call finished there; beyond it, by ask and
+        occurrence (:meth:`take`); ``None``: call the model."""
+        view, prefix = self.view, self.prefix
+        recorded = None
+        if view is not None and prefix is not None and request.activation_id is not None:
+            recorded = view.recorded_id(request.activation_id)
+        if recorded is None:
+            return self.take(ask)
+        assert prefix is not None
+        calls = prefix.by_activation.get(recorded, [])
+        number = self._per_activation[recorded]
+        self._per_activation[recorded] += 1
+        self._seen[ask] += 1
+        if number < len(calls) and calls[number].ask == ask and calls[number].finished:
+            self.replayed += 1
+            return calls[number]
+        self.live += 1
+        return None
 
     def take(self, ask: Ask) -> RecordedCall | None:
         """The journaled answer to this occurrence of ``ask``, or ``None`` (call it live)."""
@@ -84,7 +122,7 @@ class ResumeHarness:
 
     async def run(self, request: HarnessRequest, emit: EventSink) -> HarnessResult:
         ask = Ask.of(request)
-        call = self._session.take(ask)
+        call = self._session.take_for(request, ask)
         if call is not None:
             return await serve_recorded(call, ask, request, emit)
         if self._live is None:
@@ -189,7 +227,8 @@ async def resume_run(
                 "resumed_from": [i.id for i in journals],
             },
         )
-        plan = JournalPlan(journal, store, info, resume=ResumeSession(indexes))
+        # A changed definition (force=True) cannot re-derive the old log: resume it by ask.
+        plan = JournalPlan(journal, store, info, resume=ResumeSession(indexes, exact=not changes))
         options.pop("state", None)
         core = workflow.prepare(run_id=run_id, state=state, recording=plan, **options)
         await plan.create()

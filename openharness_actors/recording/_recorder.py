@@ -33,10 +33,16 @@ from ._ask import Ask, AskEvent
 from ._store import RecordingInfo, SignalStore
 
 if TYPE_CHECKING:
+    from .._core._ports import RunView
     from .._core._result import WorkflowResult
-    from .._core._run import RunCore
 
-__all__ = ["Recorder", "RecordingHarness"]
+__all__ = ["LOG_FORMAT", "Recorder", "RecordingHarness"]
+
+LOG_FORMAT = 2
+"""The recording format: 2 = the log's order is the truth (commits ride on
+``agent:completed``; control happens at its place in the log), so a replay follows the
+recorded order. Recordings without it (format 1) replay by the old rules: calls answered by
+ask, the order left to the scheduler, with a warning."""
 
 
 class RecordingHarness:
@@ -98,11 +104,10 @@ class Recorder:
         """The recording was created in the store already (by whoever set up the run)."""
         self._created = True
 
-    def attach(self, core: RunCore) -> None:
-        core.recording_id = self.info.id
-        metadata = {"agents": list(core.options.agents), **self.info.metadata}
-        self.info = attrs.evolve(self.info, run_id=core.run_id, metadata=metadata)
-        self._logger = get_logger(run_id=core.run_id, recording_id=self.info.id)
+    def attach(self, run: RunView) -> None:
+        metadata = {"agents": run.agent_names, "log_format": LOG_FORMAT, **self.info.metadata}
+        self.info = attrs.evolve(self.info, run_id=run.run_id, metadata=metadata)
+        self._logger = get_logger(run_id=run.run_id, recording_id=self.info.id)
 
     def observe(self, signal: Signal) -> None:
         self._buffer.append(signal)

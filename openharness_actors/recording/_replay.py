@@ -23,16 +23,18 @@ from typing import TYPE_CHECKING, Any, cast
 import attrs
 import trio
 
+from .._core._schedule import Schedule, schedule_of
 from .._core._signal import Signal
 from .._core._usage import Usage
 from .._errors import HarnessError, ReplayDivergenceError, StoreError
+from .._logging import get_logger
 from ..harness.protocol import EventSink, HarnessEvent, HarnessRequest, HarnessResult
 from ._ask import ASK_SIGNAL, Ask, AskEvent, Divergence, ask_diff, closest_ask, describe_divergence
 from ._store import RecordingData
 
 if TYPE_CHECKING:
+    from .._core._ports import RunView
     from .._core._result import WorkflowResult
-    from .._core._run import RunCore
 
 __all__ = [
     "RecordedCall",
@@ -57,6 +59,8 @@ class RecordedCall:
     events: tuple[tuple[str, dict[str, Any]], ...]
     result: HarnessResult | None = None
     error: HarnessError | None = None
+    timed_out: bool = False
+    """The call never finished because the agent's ``timeout`` cut it."""
 
     @property
     def finished(self) -> bool:
@@ -70,6 +74,8 @@ class _Builder:
     events: list[tuple[str, dict[str, Any]]] = attrs.field(factory=list)
     result: HarnessResult | None = None
     error: HarnessError | None = None
+    activation: str | None = None
+    timed_out: bool = False
 
 
 class ReplayIndex:
@@ -78,7 +84,13 @@ class ReplayIndex:
 
     def __init__(self, data: RecordingData) -> None:
         self.recording_id = data.info.id
+        self.info = data.info
+        self.signals = data.signals
+        self.log_format = int(data.info.metadata.get("log_format", 1) or 1)
         self.calls: dict[Ask, list[RecordedCall]] = {}
+        self.by_activation: dict[str, list[RecordedCall]] = {}
+        """Each recorded activation's calls, in order (what a replay that follows the
+        recorded schedule serves)."""
         self.models: dict[str, str | None] = {}
         self.unmatched = 0
         """Recorded harness calls without an ask (not made in record mode): never served."""
@@ -97,16 +109,31 @@ class ReplayIndex:
             if builder.ask is None:
                 self.unmatched += 1
                 continue
-            call = RecordedCall(builder.ask, tuple(builder.events), builder.result, builder.error)
+            call = RecordedCall(
+                builder.ask,
+                tuple(builder.events),
+                builder.result,
+                builder.error,
+                builder.timed_out,
+            )
             self.calls.setdefault(builder.ask, []).append(call)
+            if builder.activation is not None:
+                self.by_activation.setdefault(builder.activation, []).append(call)
 
     def _read(self, signal: Signal, builders: list[_Builder], current: dict[str, _Builder]) -> None:
         parent = signal.source.parent
-        if parent is None or signal.source.harness is None:
+        if parent is None:
             return
         payload = signal.payload
+        if signal.source.harness is None:
+            if signal.name in ("agent:retry", "agent:failed"):
+                unfinished = current.get(parent)
+                if unfinished is not None:
+                    del current[parent]
+                    unfinished.timed_out = payload.get("error_type") == "ActivationTimeoutError"
+            return
         if signal.name == "harness:start":
-            builder = _Builder(signal.source.agent)
+            builder = _Builder(signal.source.agent, activation=parent)
             builders.append(builder)
             current[parent] = builder
             if builder.agent is not None:
@@ -176,6 +203,33 @@ class ReplaySession:
         self.collect = collect
         self.divergences: list[Divergence] = []
         self._seen: Counter[Ask] = Counter()
+        self._per_activation: Counter[str] = Counter()
+        self.view: RunView | None = None
+        """The replayed run (set when it is built): maps its activations to recorded ones."""
+
+    def take_for(self, request: HarnessRequest, ask: Ask) -> RecordedCall:
+        """The recorded answer to ``request``: while the run follows the recorded schedule,
+        the next call of the recorded activation it is (its ask must match); otherwise by
+        ask and occurrence (:meth:`take`)."""
+        view = self.view
+        recorded = None
+        if view is not None and request.activation_id is not None:
+            recorded = view.recorded_id(request.activation_id)
+        if recorded is None:
+            return self.take(ask)
+        calls = self.index.by_activation.get(recorded, [])
+        number = self._per_activation[recorded]
+        self._per_activation[recorded] += 1
+        if number < len(calls) and calls[number].ask == ask:
+            self._seen[ask] += 1
+            return calls[number]
+        if number < len(calls):
+            diff = ask_diff(calls[number].ask, ask, label=f"recorded call {number + 1}")
+            divergence = Divergence(ask.agent, number + 1, ask, calls[number].ask, diff)
+        else:
+            divergence = Divergence(ask.agent, number + 1, ask, None, "")
+        self.divergences.append(divergence)
+        raise self.error([divergence])
 
     def take(self, ask: Ask) -> RecordedCall:
         """The recorded answer to this occurrence of ``ask``; see the class docstring."""
@@ -267,7 +321,7 @@ class ReplayHarness:
         Raises :class:`ReplayDivergenceError` when the recording cannot answer the ask.
         """
         ask = Ask.of(request)
-        return await serve_recorded(self._session.take(ask), ask, request, emit)
+        return await serve_recorded(self._session.take_for(request, ask), ask, request, emit)
 
 
 async def serve_recorded(
@@ -285,6 +339,9 @@ async def serve_recorded(
         raise HarnessError(
             str(error), agent=request.agent, code=error.code, retryable=error.retryable
         )
+    if call.timed_out:
+        # The agent's timeout cut this call when it was recorded: cut it here at once.
+        raise trio.TooSlowError
     await trio.sleep_forever()
     raise AssertionError("unreachable")
 
@@ -297,11 +354,38 @@ class ReplayExtension:
 
     def __init__(self, session: ReplaySession) -> None:
         self._session = session
-        self._core: RunCore | None = None
+        self._core: RunView | None = None
 
-    def attach(self, core: RunCore) -> None:
-        core.recording_id = self._session.index.recording_id
-        self._core = core
+    @property
+    def recording_id(self) -> str:
+        return self._session.index.recording_id
+
+    @property
+    def schedule(self) -> Schedule | None:
+        """The recorded order to follow (format 2 recordings, unless collecting)."""
+        index = self._session.index
+        if self._session.collect or index.log_format < 2:
+            return None
+        return Schedule(schedule_of(index.signals), recording_id=index.recording_id)
+
+    @property
+    def divergence(self) -> ReplayDivergenceError | None:
+        """The first ask the recording could not answer, if any (the cause of a stuck
+        replay)."""
+        divergences = self._session.divergences
+        return self._session.error(divergences[:1]) if divergences else None
+
+    def attach(self, run: RunView) -> None:
+        self._core = run
+        self._session.view = run
+        index = self._session.index
+        if index.log_format < 2 and not self._session.collect:
+            get_logger(run_id=run.run_id, recording_id=index.recording_id).warning(
+                "replay_old_format",
+                log_format=index.log_format,
+                detail="recorded before the log order was kept: calls are answered by ask and "
+                "the order is left to the scheduler; record it again for an exact replay",
+            )
 
     def observe(self, signal: Signal) -> None:
         pass
@@ -310,7 +394,7 @@ class ReplayExtension:
         core = self._core
         if core is None or not self._session.collect:
             return
-        await core.work.idle.wait()
+        await core.wait_idle()
         # No checkpoint from here on: this runs before the supervisor's cancellation can.
         if self._session.divergences and not core.failed:
             core.fail(self._session.error(self._session.divergences))

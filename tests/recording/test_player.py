@@ -100,6 +100,8 @@ async def test_snapshot_follows_a_streaming_call(scenario: Scenario) -> None:
     snapshot = player.snapshot()
     assert snapshot.text["digest"] == result.state.digest  # type: ignore[attr-defined]
     assert snapshot.agents["digest"] == "completed"
+    player.find_next("state:digest:changed")  # the update rides on agent:completed
+    snapshot = player.snapshot()
     assert snapshot.state["digest"] == result.state.digest  # type: ignore[attr-defined]
 
 

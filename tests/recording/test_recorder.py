@@ -179,5 +179,5 @@ async def test_recording_metadata(scenario: Scenario) -> None:
     assert info.name == "meta"
     assert info.tags == ("nightly", "ci")
     assert info.run_id == result.run_id
-    assert info.metadata == {"agents": list(scenario.agents), "git": "abc"}
+    assert info.metadata == {"agents": list(scenario.agents), "log_format": 2, "git": "abc"}
     assert info.signal_count == len(result.signals)

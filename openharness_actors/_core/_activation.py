@@ -1,0 +1,55 @@
+"""One activation's record: which agent, which trigger, its id, its cancel scope, and how it
+was stopped.
+
+Activations register with their run while they run so that control carried out at log time
+(``workflow:terminating``, restarts, a recorded cancellation being replayed) can reach them by
+id. Nothing else about an activation is shared: its work happens in the agent actor's task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+
+from ._signal import Signal
+
+__all__ = ["Activation"]
+
+
+class Activation:
+    """See the module docstring. ``cancel_reason`` is set by whoever cancels ``scope``
+    (``"run ending"`` or ``"restart"``); ``refused`` when the broker turned its
+    ``agent:activated`` into ``agent:skipped`` (the activation then ends silently)."""
+
+    __slots__ = (
+        "admitted",
+        "agent",
+        "cancel_reason",
+        "id",
+        "refused",
+        "scope",
+        "signals",
+        "state",
+        "trigger",
+    )
+
+    def __init__(
+        self, agent: str, trigger: Signal, signals: tuple[Signal, ...], state: Any, signal_id: str
+    ) -> None:
+        self.agent = agent
+        self.trigger = trigger
+        self.signals = signals
+        self.state = state
+        self.id = signal_id
+        self.scope = trio.CancelScope()
+        self.cancel_reason: str | None = None
+        self.refused = False
+        self.admitted = False
+        """The broker logged its ``agent:activated`` (it counts, and control reaches it)."""
+
+    def cancel(self, reason: str) -> None:
+        """Cancel the activation (first reason wins)."""
+        if self.cancel_reason is None:
+            self.cancel_reason = reason
+        self.scope.cancel()
