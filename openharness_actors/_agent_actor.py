@@ -34,12 +34,18 @@ from ._output import emit_payload, parse_output
 from ._signal import Signal, SignalSource
 from ._state_actor import Commit
 from ._template import Template
-from .harness.protocol import Harness, HarnessEvent, HarnessRequest
+from .harness.protocol import Harness, HarnessEvent, HarnessRequest, HarnessResult
 
 if TYPE_CHECKING:
     from ._run import AgentStats, RunCore
 
 __all__ = ["AgentActor"]
+
+
+def _cancelled() -> bool:
+    """Whether the current task is really being cancelled (a ``trio.Cancelled`` raised by
+    user code outside any cancellation is a bug of that code, not a cancellation)."""
+    return trio.current_effective_deadline() == float("-inf")
 
 
 class AgentActor:
@@ -215,13 +221,7 @@ class AgentActor:
         core = self._core
         spec = self.spec
         value = await self._attempts(ctx, activation_id)
-        if spec.updates is not None:
-            commit = Commit(self.name, spec.updates, value, activation_id)
-            if not await core.state_actor.commit(commit):
-                return False
-            if core.barrier is not None and commit.changed_id is not None:
-                await core.barrier(commit.changed_id)
-        try:
+        try:  # before the commit: a value with no JSON form must not reach the state
             output = to_jsonable(value)
         except TypeError as exc:
             raise UserCodeError(
@@ -229,6 +229,12 @@ class AgentActor:
                 where=f"output of agent {self.name!r}",
                 agent=self.name,
             ) from exc
+        if spec.updates is not None:
+            commit = Commit(self.name, spec.updates, value, activation_id)
+            if not await core.state_actor.commit(commit):
+                return False
+            if core.barrier is not None and commit.changed_id is not None:
+                await core.barrier(commit.changed_id)
         publish = core.broker.publish
         source = SignalSource(self.name, None, activation_id)  # one for completed and emits
         await publish("agent:completed", {"agent": self.name, "output": output}, source)
@@ -291,6 +297,14 @@ class AgentActor:
                     where=f"body of agent {self.name!r}",
                     agent=self.name,
                 ) from exc
+            except trio.Cancelled as exc:
+                if _cancelled():
+                    raise
+                raise UserCodeError(
+                    f"body of agent {self.name!r} raised trio.Cancelled while nothing cancelled it",
+                    where=f"body of agent {self.name!r}",
+                    agent=self.name,
+                ) from exc
             return value
         harness = self._harness
         assert harness is not None  # checked when the run started
@@ -324,6 +338,18 @@ class AgentActor:
         started = trio.current_time()
         try:
             result = await harness.run(request, emit)
+            if not isinstance(result, HarnessResult) or not isinstance(result.output, str):
+                got = (
+                    f"a HarnessResult whose output is {type(result.output).__name__}"
+                    if isinstance(result, HarnessResult)
+                    else type(result).__name__
+                )
+                raise HarnessError(
+                    f"harness {harness.name!r} returned {got} for agent {self.name!r}; "
+                    "expected a HarnessResult with a str output",
+                    agent=self.name,
+                    code="harness_bad_result",
+                )
         except HarnessError as exc:
             if exc.agent is None:
                 exc.agent = self.name
@@ -332,6 +358,18 @@ class AgentActor:
         except Exception as exc:
             error = HarnessError(
                 f"harness {harness.name!r} failed for agent {self.name!r}: {exc!r}",
+                agent=self.name,
+                code="harness_exception",
+            )
+            error.__cause__ = exc
+            await self._harness_error(error, source)
+            raise error from exc
+        except trio.Cancelled as exc:
+            if _cancelled():
+                raise
+            error = HarnessError(
+                f"harness {harness.name!r} raised trio.Cancelled for agent {self.name!r} while "
+                "nothing cancelled it",
                 agent=self.name,
                 code="harness_exception",
             )

@@ -182,6 +182,17 @@ class StateActor:
                 core.fail(error)
                 return
             changes = model.changes(old_state, new_state)
+            try:  # a value with no JSON form must not reach the state
+                changes = [(key, to_jsonable(a), to_jsonable(b)) for key, a, b in changes]
+            except TypeError as exc:
+                error = UserCodeError(
+                    f"reducer for {pattern.source!r} on {signal.name!r} made a state with no "
+                    f"JSON form: {exc}",
+                    where=f"reducer for {pattern.source!r}",
+                )
+                error.__cause__ = exc
+                core.fail(error)
+                return
             core.state = new_state
             last_id = None
             for key, before, after in changes:
