@@ -45,7 +45,7 @@ from ._lazy import lazy_exports as _lazy_exports
 from ._log import LogCursor as LogCursor
 from ._log_setup import configure_logging as configure_logging
 from ._pattern import Pattern as Pattern, compile_pattern as compile_pattern, matches as matches
-from ._policy import RetryPolicy as RetryPolicy
+from ._policy import RetryPolicy as RetryPolicy, default_retry_on as default_retry_on
 from ._reporting import Reporter as Reporter
 from ._result import (
     AgentMetrics as AgentMetrics,
@@ -166,6 +166,7 @@ __all__ = [
     "compile_pattern",
     "configure_logging",
     "create_workflow",
+    "default_retry_on",
     "matches",
     "open_engine",
     "run_batch",

@@ -160,10 +160,17 @@ class AgentActor:
             return False
         ctx = AgentContext(core.state, trigger, core.initial_state, self.name, core.run_id)
         if spec.when is not None:
+            guard_timed_out = False
             try:
                 allowed = spec.when(ctx)
                 if inspect.isawaitable(allowed):
-                    allowed = await allowed
+                    if spec.timeout is None:
+                        allowed = await allowed
+                    else:  # an async guard is bounded by the agent's timeout too
+                        pending, allowed = allowed, False
+                        with trio.move_on_after(spec.timeout) as guard_deadline:
+                            allowed = await pending
+                        guard_timed_out = guard_deadline.cancelled_caught
             except Exception as exc:
                 error = UserCodeError(
                     f"guard of agent {self.name!r} raised on {trigger.name!r}: {exc!r}",
@@ -172,6 +179,14 @@ class AgentActor:
                 )
                 error.__cause__ = exc
                 return await self._failed(error, trigger, trigger.id, None)
+            if guard_timed_out:
+                timeout_error = ActivationTimeoutError(
+                    f"guard of agent {self.name!r} took longer than {spec.timeout}s "
+                    f"on {trigger.name!r}",
+                    agent=self.name,
+                    timeout=spec.timeout or 0.0,
+                )
+                return await self._failed(timeout_error, trigger, trigger.id, None)
             if not allowed:
                 await self._skip(trigger, "guard")
                 return False
