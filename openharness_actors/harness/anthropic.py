@@ -40,6 +40,7 @@ from .._pricing import estimate_cost
 from .._usage import Usage
 from ._limits import RateLimiter
 from ._messages_stream import SSEDecoder, StreamErrorEvent, ToolUse, TurnAssembler
+from ._redact import redact_chain
 from ._schema import json_schema
 from ._tools import ToolOutcome, ToolSpec, tool_spec
 from .limits import CallLimiter, current_call_limiter, limited_call
@@ -393,6 +394,7 @@ class AnthropicHarness:
                     request_id=outcome.request_id,
                     attempts=attempt,
                 )
+                redact_chain(outcome.cause, self._key())  # a key the server echoed
                 raise error from outcome.cause
             delay = (
                 outcome.retry_after
@@ -503,6 +505,7 @@ class AnthropicHarness:
         except Exception as exc:
             kind = _transport_error_kind(exc)
             if kind is None:
+                redact_chain(exc, self._key())
                 raise
             failure = _Failure(
                 kind,
