@@ -394,7 +394,7 @@ async def test_sigterm_lets_in_flight_request_finish() -> None:
 async def test_sigterm_cuts_requests_after_the_grace_period() -> None:
     """A request longer than a short grace period is answered 503 (its run cancelled) before
     connections close, rather than cut; the process still exits 0, in time."""
-    async with server_process("--scripted-delay", "60", "--graceful-timeout", "0.5") as (
+    async with server_process("--scripted-delay", "60", "--graceful-timeout", "2") as (
         server,
         url,
     ):
@@ -498,7 +498,7 @@ async def stoppable(**options: Any) -> AsyncIterator[tuple[httpx.AsyncClient, tr
     stop = trio.Event()
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(
-            partial(service.serve, app, port=0, shutdown_trigger=stop.wait, graceful_timeout=1)
+            partial(service.serve, app, port=0, shutdown_trigger=stop.wait, graceful_timeout=2)
         )
         async with httpx.AsyncClient(base_url=binds[0], timeout=10) as client:
             yield client, stop
@@ -533,7 +533,7 @@ async def test_shutdown_answers_in_flight_requests_with_503() -> None:
     assert answers["analyze"].json()["error"]["type"] == "shutting_down"
     name, data = parse_sse(answers["stream"])[-1]
     assert name == "error" and data["status"] == 503
-    assert elapsed < 1.0  # the grace period
+    assert 1.0 <= elapsed < 2.0  # answered once half the grace period is over, before its end
 
 
 def test_answer_within_leaves_room_before_the_grace_ends() -> None:
