@@ -188,6 +188,7 @@ def initial_state(target: Target, data: Any) -> Any:
         return data
     problems = _unknown_keys(data, model.fields)
     cause: Exception | None = None
+    state: Any = None
     try:
         state = converter.structure(data, model.state_type)
     except Exception as exc:
