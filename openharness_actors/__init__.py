@@ -34,7 +34,7 @@ from ._define._pattern import (
     compile_pattern as compile_pattern,
     matches as matches,
 )
-from ._define._policy import RetryPolicy as RetryPolicy
+from ._define._policy import RetryPolicy as RetryPolicy, default_retry_on as default_retry_on
 from ._define._state import FrozenState as FrozenState
 from ._define._workflow import Workflow as Workflow, create_workflow as create_workflow
 from ._engine import (
@@ -170,6 +170,7 @@ __all__ = [
     "compile_pattern",
     "configure_logging",
     "create_workflow",
+    "default_retry_on",
     "matches",
     "open_engine",
     "run_batch",

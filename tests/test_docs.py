@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,13 +28,38 @@ def offline_env() -> dict[str, str]:
     "block", README_BLOCKS, ids=[f"readme-{i}" for i in range(len(README_BLOCKS))]
 )
 def test_readme_block_runs(block: str, tmp_path: Path) -> None:
-    """Each python block of the README runs as a script, offline, and exits 0."""
+    """Each python block of the README runs as a script, offline, and exits 0, in a fresh
+    working and temporary directory (so no run sees what an earlier one left behind)."""
     script = tmp_path / "block.py"
     script.write_text(block)
-    done = subprocess.run(
-        [sys.executable, str(script)], env=offline_env(), capture_output=True, text=True, timeout=60
-    )
+    # A short path of its own: Ray puts AF_UNIX sockets (107 bytes at most) under TMPDIR.
+    scratch = tempfile.mkdtemp(prefix="ohdoc")
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            env={**offline_env(), "TMPDIR": scratch},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     assert done.returncode == 0, done.stderr
+
+
+FIXED_PATH = re.compile(r"""["'](/tmp/|/var/tmp/)""")
+SWALLOWED = re.compile(r"except( Exception| BaseException)?:\s*\n\s*pass\b")
+
+
+@pytest.mark.parametrize(
+    "block", README_BLOCKS, ids=[f"readme-{i}" for i in range(len(README_BLOCKS))]
+)
+def test_readme_block_uses_temporary_directories_and_hides_no_error(block: str) -> None:
+    """No README block writes a fixed /tmp path (results a later run would resume from) or
+    swallows errors with a bare ``except ...: pass``."""
+    assert not FIXED_PATH.search(block), "use tempfile.mkdtemp() instead of a fixed path"
+    assert not SWALLOWED.search(block), "catch the error you expect, and show it"
 
 
 def example_args(example: Path) -> list[str]:

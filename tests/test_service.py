@@ -392,17 +392,21 @@ async def test_sigterm_lets_in_flight_request_finish() -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 async def test_sigterm_cuts_requests_after_the_grace_period() -> None:
-    """A request longer than the grace period is cut; the process still exits 0, in time."""
-    async with server_process("--scripted-delay", "60", "--graceful-timeout", "0.5") as (
+    """A request longer than a short grace period is answered 503 (its run cancelled) before
+    connections close, rather than cut; the process still exits 0, in time."""
+    async with server_process("--scripted-delay", "60", "--graceful-timeout", "2") as (
         server,
         url,
     ):
         outcome: list[BaseException] = []
+        responses: list[Any] = []
 
         async def request() -> None:
             async with httpx.AsyncClient(base_url=url, timeout=30) as client:
                 try:
-                    await client.post("/analyze", json={"input": "x"}, headers=AUTH)
+                    responses.append(
+                        await client.post("/analyze", json={"input": "x"}, headers=AUTH)
+                    )
                 except httpx.HTTPError as exc:
                     outcome.append(exc)
 
@@ -415,4 +419,159 @@ async def test_sigterm_cuts_requests_after_the_grace_period() -> None:
             with trio.fail_after(10):
                 assert await server.process.wait() == 0
             assert trio.current_time() - start < 5
-        assert outcome and isinstance(outcome[0], httpx.RemoteProtocolError)
+        assert not outcome, outcome  # answered, not cut
+        (response,) = responses
+        assert response.status_code == 503
+        assert response.json()["error"]["type"] == "shutting_down"
+        assert response.headers["connection"] == "close"
+
+
+# -- hardening: bodies, content types, shutdown, startup (issue 14, item 6) ---------------
+
+
+async def test_deeply_nested_json_gets_422_not_500() -> None:
+    """JSON nested 5,000 levels deep is a 422 validation error, not a 500 with a traceback."""
+    harness = ScriptedHarness({"analyzer": echo})
+    nested = b'{"input": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    async with serving(harness=harness, max_body_bytes=100_000) as client:
+        bare = await client.post(
+            "/analyze", content=b"[" * 5000 + b"]" * 5000, headers={**AUTH, **JSON}
+        )
+        inside = await client.post("/analyze", content=nested, headers={**AUTH, **JSON})
+    assert bare.status_code == 422 and "nested too deeply" in bare.json()["error"]["message"]
+    assert inside.status_code == 422
+    assert harness.count() == 0
+
+
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("text/plain", 415),
+        ("application/x-www-form-urlencoded", 415),
+        ("application/json; charset=utf-8", 200),
+        ("application/vnd.api+json", 200),
+    ],
+)
+async def test_non_json_content_type_gets_415(content_type: str, status: int) -> None:
+    """A POST whose Content-Type is not JSON gets 415 and starts no run; JSON types pass."""
+    harness = ScriptedHarness({"analyzer": echo})
+    async with serving(harness=harness) as client:
+        response = await client.post(
+            "/analyze", content=b'{"input": "x"}', headers={**AUTH, "content-type": content_type}
+        )
+    assert response.status_code == status
+    if status == 415:
+        assert response.json()["error"]["type"] == "unsupported_media_type"
+    assert harness.count() == (status == 200)
+
+
+async def test_slow_body_is_cut_by_the_body_timeout() -> None:
+    """An authenticated client that sends part of its body and stalls gets 408 after the
+    body read timeout, and its connection is closed."""
+    async with serving(body_timeout=0.3) as client:
+        host, port = str(client.base_url).removeprefix("http://").rstrip("/").split(":")
+        head = (
+            f"POST /analyze HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {KEY}\r\n"
+            "content-type: application/json\r\ncontent-length: 100\r\n\r\n"
+        ).encode()
+        started = trio.current_time()
+        async with await trio.open_tcp_stream(host, int(port)) as stream:
+            await stream.send_all(head + b'{"inp')
+            received = b""
+            with trio.fail_after(5):
+                while chunk := await stream.receive_some(65536):
+                    received += chunk
+        elapsed = trio.current_time() - started
+    assert received.startswith(b"HTTP/1.1 408")
+    assert b"request_timeout" in received
+    assert 0.3 <= elapsed < 5
+
+
+@asynccontextmanager
+async def stoppable(**options: Any) -> AsyncIterator[tuple[httpx.AsyncClient, trio.Event]]:
+    """Like ``serving``, but the test decides when shutdown begins (``stop.set()``)."""
+    options.setdefault("keys", [KEY])
+    app = service.create_app(settings=service.Settings(keys=()), **options)
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(
+            partial(service.serve, app, port=0, shutdown_trigger=stop.wait, graceful_timeout=2)
+        )
+        async with httpx.AsyncClient(base_url=binds[0], timeout=10) as client:
+            yield client, stop
+        stop.set()
+
+
+async def test_shutdown_answers_in_flight_requests_with_503() -> None:
+    """With a run longer than the grace period, shutdown answers /analyze 503 and ends a
+    stream with a 503 error event, within the grace period, instead of closing connections."""
+    harness = ScriptedHarness({"analyzer": echo}, delay=60.0)
+    answers: dict[str, Any] = {}
+    async with stoppable(harness=harness) as (client, stop):
+
+        async def analyze() -> None:
+            answers["analyze"] = await client.post("/analyze", json={"input": "x"}, headers=AUTH)
+
+        async def stream() -> None:
+            async with client.stream(
+                "POST", "/analyze/stream", json={"input": "y"}, headers=AUTH
+            ) as response:
+                answers["stream"] = "".join([c async for c in response.aiter_text()])
+
+        with trio.fail_after(10):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(analyze)
+                nursery.start_soon(stream)
+                await wait_metrics(client, lambda m: m["runs_running"] == 2)
+                started = trio.current_time()
+                stop.set()
+            elapsed = trio.current_time() - started
+    assert answers["analyze"].status_code == 503
+    assert answers["analyze"].json()["error"]["type"] == "shutting_down"
+    name, data = parse_sse(answers["stream"])[-1]
+    assert name == "error" and data["status"] == 503
+    assert 1.0 <= elapsed < 2.0  # answered once half the grace period is over, before its end
+
+
+def test_answer_within_leaves_room_before_the_grace_ends() -> None:
+    """Runs get half a short grace period, all but its last second of a long one."""
+    assert service.answer_within(0.5) == 0.25
+    assert service.answer_within(2) == 1.0
+    assert service.answer_within(10) == 9.0
+
+
+def start_service(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICE_", "ANTHROPIC"))}
+    return subprocess.run(
+        [sys.executable, str(SERVICE_DIR / "analyzer_service.py"), *args],
+        env={**environ, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_startup_errors_are_one_line() -> None:
+    """No keys, a malformed setting and a port in use each exit 2 with one line on stderr
+    naming the problem, not a traceback."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        cases = [
+            ({}, "no API keys configured"),
+            ({"SERVICE_API_KEYS": KEY, "SERVICE_RATE_BURST": "lots"}, "SERVICE_RATE_BURST"),
+            ({"SERVICE_API_KEYS": KEY}, "in use"),
+        ]
+        for env, expected in cases:
+            done = start_service(env, "--port", port)
+            assert done.returncode == 2, done.stderr
+            assert "Traceback" not in done.stderr
+            (line,) = done.stderr.strip().splitlines()
+            assert line.startswith("analyzer_service: cannot start: ") and expected in line

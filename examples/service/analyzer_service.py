@@ -3,8 +3,10 @@
 Run it (serves until SIGTERM or Ctrl-C; ``pip install 'openharness-actors[service]'``)::
 
     SERVICE_API_KEYS=secret-1,secret-2 python examples/service/analyzer_service.py --port 8000
-    curl -s localhost:8000/analyze -H 'Authorization: Bearer secret-1' -d '{"input": "hello"}'
-    curl -sN localhost:8000/analyze/stream -H 'Authorization: Bearer secret-1' -d '{"input": "hi"}'
+    curl -s localhost:8000/analyze -H 'Authorization: Bearer secret-1' \
+        -H 'Content-Type: application/json' -d '{"input": "hello"}'
+    curl -sN localhost:8000/analyze/stream -H 'Authorization: Bearer secret-1' \
+        -H 'Content-Type: application/json' -d '{"input": "hi"}'
 
 ``--self-test`` serves on a free port, sends a few requests to itself and exits. With
 ``ANTHROPIC_API_KEY`` set it calls Claude, otherwise a scripted harness answers.
@@ -19,12 +21,21 @@ Endpoints:
 * ``GET /metrics`` — totals across runs (``MetricsReporter.snapshot()``), authenticated.
 
 Errors: 401 missing or wrong API key (keys from ``SERVICE_API_KEYS``, compared in constant
-time), 429 over the per-key rate (with ``Retry-After``), 413 body too large, 422 invalid
-body, 502 the model call failed (``HarnessError``), 504 the run's timeout passed, 503 while
-draining. Every request is logged once, as a structured event, with its request id.
+time), 429 over the per-key rate (with ``Retry-After``), 408 the body did not arrive within
+``SERVICE_BODY_TIMEOUT`` seconds (default 10, for the whole body), 413 body too large, 415 a
+``Content-Type`` other than JSON (no ``Content-Type`` is read as JSON), 422 invalid body
+(JSON nested too deeply included), 502 the model call failed (``HarnessError``), 504 the
+run's timeout passed, 503 while draining. Every request is logged once, as a structured
+event, with its request id.
 
 On SIGTERM (or SIGINT) the server stops accepting connections and lets requests in flight
-finish for up to ``--graceful-timeout`` seconds, then cancels what is left and exits 0.
+finish for part of ``--graceful-timeout`` seconds (half of it, or all but the last second when
+it is longer than two); a run still going then is cancelled and its request answered 503
+(``shutting_down``; a stream gets a closing ``error`` event) before the grace period ends and
+connections close. The process then exits 0.
+
+Startup problems (no keys, a bad ``SERVICE_*`` value, a port in use) are one line on stderr
+and exit status 2, not a traceback.
 """
 
 # test_docs: --self-test
@@ -32,6 +43,7 @@ finish for up to ``--graceful-timeout`` seconds, then cancels what is left and e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import json
@@ -40,8 +52,17 @@ import math
 import os
 import secrets
 import signal
+import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -126,15 +147,26 @@ class Settings:
     timeout: float = 60.0
     max_input_chars: int = 20_000
     max_body_bytes: int = 64 * 1024
+    body_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Read the settings; a malformed value raises ``ValueError`` naming its variable."""
         keys = tuple(k.strip() for k in environ.get("SERVICE_API_KEYS", "").split(",") if k.strip())
+
+        def number(name: str, default: str, kind: Callable[[str], T]) -> T:
+            text = environ.get(name, default)
+            try:
+                return kind(text)
+            except ValueError:
+                raise ValueError(f"{name} must be a number, not {text!r}") from None
+
         return cls(
             keys=keys,
-            rate=float(environ.get("SERVICE_RATE_PER_SECOND", "1.0")),
-            burst=int(environ.get("SERVICE_RATE_BURST", "10")),
-            timeout=float(environ.get("SERVICE_TIMEOUT", "60")),
+            rate=number("SERVICE_RATE_PER_SECOND", "1.0", float),
+            burst=number("SERVICE_RATE_BURST", "10", int),
+            timeout=number("SERVICE_TIMEOUT", "60", float),
+            body_timeout=number("SERVICE_BODY_TIMEOUT", "10", float),
         )
 
 
@@ -248,8 +280,19 @@ class Request:
         self.client = "{}:{}".format(*scope["client"]) if scope.get("client") else None
         self.receive = receive
 
-    async def body(self, limit: int) -> bytes:
-        """The whole body; 413 past ``limit`` bytes."""
+    async def body(self, limit: int, timeout: float) -> bytes:
+        """The whole body; 413 past ``limit`` bytes, 408 when it takes over ``timeout``
+        seconds in all (a client trickling its body cannot hold the connection forever)."""
+        with trio.move_on_after(timeout):
+            return await self._body(limit)
+        raise HTTPError(
+            408,
+            "request_timeout",
+            f"the body did not arrive within {timeout:g}s",
+            headers=[("connection", "close")],
+        )
+
+    async def _body(self, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -336,10 +379,29 @@ class AnalyzerService:
         self._limiter = RateLimiter(settings.rate, settings.burst)
         self.draining = False
         self.in_flight = 0
+        self._runs: set[trio.CancelScope] = set()
+        self._answer_by = math.inf
 
-    def begin_shutdown(self) -> None:
-        """Refuse new work (503) and report unhealthy; requests in flight go on."""
+    def begin_shutdown(self, grace: float | None = None) -> None:
+        """Refuse new work (503) and report unhealthy; requests in flight go on — for at most
+        ``grace`` seconds when given, after which their runs are cancelled and they are
+        answered 503."""
         self.draining = True
+        if grace is not None:
+            self._answer_by = trio.current_time() + grace
+            for scope in self._runs:
+                scope.deadline = min(scope.deadline, self._answer_by)
+
+    @contextlib.contextmanager
+    def _drainable(self) -> Iterator[trio.CancelScope]:
+        """A cancel scope for one run, cancelled when a shutdown's grace period is up."""
+        scope = trio.CancelScope(deadline=self._answer_by)
+        self._runs.add(scope)
+        try:
+            with scope:
+                yield scope
+        finally:
+            self._runs.discard(scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -369,7 +431,7 @@ class AnalyzerService:
                 await self._route(request, response, context)
             except HTTPError as error:
                 headers = list(error.headers)
-                if self.draining:
+                if self.draining and ("connection", "close") not in headers:
                     headers.append(("connection", "close"))
                 if response.status is None:
                     await response.json(error.status, error.body(), headers)
@@ -454,16 +516,27 @@ class AnalyzerService:
         return key_id
 
     async def _read_input(self, request: Request) -> str:
-        body = await request.body(self.settings.max_body_bytes)
+        body = await request.body(self.settings.max_body_bytes, self.settings.body_timeout)
         if request.method == "GET":
             data: Any = {k: v[-1] for k, v in request.query.items()}
         else:
+            content_type = request.headers.get("content-type")
+            if content_type is not None and not is_json_media_type(content_type):
+                raise HTTPError(
+                    415,
+                    "unsupported_media_type",
+                    f"send the body as application/json, not {content_type[:80]!r}",
+                )
             try:
                 data = json.loads(body or b"null")
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise HTTPError(
                     422, "validation_error", f"the body is not valid JSON: {exc}"
                 ) from exc
+            except RecursionError:
+                raise HTTPError(
+                    422, "validation_error", "the body is not valid JSON: nested too deeply"
+                ) from None
         return validate_input(data, self.settings.max_input_chars)
 
     def _run_options(self, text: str) -> dict[str, Any]:
@@ -485,7 +558,11 @@ class AnalyzerService:
             except OpenHarnessError as exc:
                 return exc
 
-        outcome = await until_disconnected(request, run)
+        outcome = None
+        with self._drainable() as drain:
+            outcome = await until_disconnected(request, run)
+        if drain.cancelled_caught:
+            raise HTTPError(*SHUTDOWN_ANSWER)  # draining: _http adds "connection: close"
         if outcome is None:
             return
         if isinstance(outcome, OpenHarnessError):
@@ -503,7 +580,14 @@ class AnalyzerService:
             "text/event-stream",
             [("cache-control", "no-cache"), ("x-accel-buffering", "no")],
         )
-        final = await until_disconnected(request, lambda: self._stream_run(text, response, context))
+        final = None
+        with self._drainable() as drain:
+            final = await until_disconnected(
+                request, lambda: self._stream_run(text, response, context)
+            )
+        if drain.cancelled_caught:
+            error = HTTPError(*SHUTDOWN_ANSWER)
+            final = sse_event("error", {"status": error.status, **error.body()})
         if final is not None:
             await response.chunk(final, more=False)
 
@@ -523,6 +607,17 @@ class AnalyzerService:
             error = map_run_error(exc, self.settings.timeout)
             return sse_event("error", {"status": error.status, **error.body()})
         return sse_event("result", result_body(result, response.request_id))
+
+
+SHUTDOWN_ANSWER = (503, "shutting_down", "the service shut down before the analysis finished")
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or ``application/<x>+json``, parameters (charset) allowed."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def validate_input(data: Any, max_chars: int) -> str:
@@ -659,7 +754,8 @@ async def serve(
 
     async def shutdown() -> None:
         received = await trigger()
-        app.begin_shutdown()
+        # Answer what is still running before hypercorn cuts connections at the grace's end.
+        app.begin_shutdown(grace=answer_within(graceful_timeout))
         log.info(
             "shutdown_requested",
             signal=signal.Signals(received).name if isinstance(received, int) else None,
@@ -675,6 +771,12 @@ async def serve(
         log.info("service_listening", urls=binds)
         task_status.started(binds)
     log.info("service_stopped", in_flight=app.in_flight)
+
+
+def answer_within(graceful_timeout: float) -> float:
+    """Seconds runs in flight get after a shutdown begins: half the grace period, or all but
+    its last second when it is longer than two, leaving time to send their 503s."""
+    return max(graceful_timeout / 2, graceful_timeout - 1.0)
 
 
 async def self_test() -> None:
@@ -755,10 +857,39 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.self_test:
         trio.run(self_test)
         return
-    app = create_app(harness=make_harness(delay=args.scripted_delay))
-    trio.run(
-        lambda: serve(app, host=args.host, port=args.port, graceful_timeout=args.graceful_timeout)
-    )
+    started = False
+
+    async def run() -> None:
+        nonlocal started
+        async with trio.open_nursery() as nursery:
+            await nursery.start(
+                partial(
+                    serve,
+                    app,
+                    host=args.host,
+                    port=args.port,
+                    graceful_timeout=args.graceful_timeout,
+                )
+            )
+            started = True
+
+    try:
+        app = create_app(harness=make_harness(delay=args.scripted_delay))
+        trio.run(run)
+    except (ValueError, OSError, BaseExceptionGroup) as exc:
+        problem = None if started else startup_problem(exc)
+        if problem is None:
+            raise
+        print(f"analyzer_service: cannot start: {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def startup_problem(error: BaseException) -> BaseException | None:
+    """The configuration or OS error a failed startup comes down to (unwrapping the
+    exception groups of the nurseries it came through), else ``None`` (a bug: show it)."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error if isinstance(error, ValueError | OSError) else None
 
 
 if __name__ == "__main__":

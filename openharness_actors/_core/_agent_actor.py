@@ -34,7 +34,7 @@ from .._errors import (
     UserCodeError,
 )
 from .._json import to_jsonable
-from ..harness.protocol import Harness, HarnessEvent, HarnessRequest
+from ..harness.protocol import Harness, HarnessEvent, HarnessRequest, HarnessResult
 from ._activation import Activation
 from ._control import GUARD_SKIP, Admission, Attachment, Failure
 from ._signal import Signal, SignalSource, new_signal_id
@@ -49,6 +49,12 @@ __all__ = ["AgentActor", "Delivery"]
 
 Delivery = tuple[Signal, Any]
 """What a mailbox holds: a trigger and the state as of its place in the log."""
+
+
+def _cancelled() -> bool:
+    """Whether the current task is really being cancelled (a ``trio.Cancelled`` raised by
+    user code outside any cancellation is a bug of that code, not a cancellation)."""
+    return trio.current_effective_deadline() == float("-inf")
 
 
 class AgentActor:
@@ -156,10 +162,17 @@ class AgentActor:
             return False
         ctx = AgentContext(state, trigger, run.initial_state, self.name, run.run_id)
         if spec.when is not None:
+            guard_timed_out = False
             try:
                 allowed = spec.when(ctx)
                 if inspect.isawaitable(allowed):
-                    allowed = await allowed
+                    if spec.timeout is None:
+                        allowed = await allowed
+                    else:  # an async guard is bounded by the agent's timeout too
+                        pending, allowed = allowed, False
+                        with trio.move_on_after(spec.timeout) as guard_deadline:
+                            allowed = await pending
+                        guard_timed_out = guard_deadline.cancelled_caught
             except Exception as exc:
                 error = UserCodeError(
                     f"guard of agent {self.name!r} raised on {trigger.name!r}: {exc!r}",
@@ -168,6 +181,14 @@ class AgentActor:
                 )
                 error.__cause__ = exc
                 return await self._failed(error, trigger, trigger.id, None)
+            if guard_timed_out:
+                timeout_error = ActivationTimeoutError(
+                    f"guard of agent {self.name!r} took longer than {spec.timeout}s "
+                    f"on {trigger.name!r}",
+                    agent=self.name,
+                    timeout=spec.timeout or 0.0,
+                )
+                return await self._failed(timeout_error, trigger, trigger.id, None)
             if not allowed:
                 await self._skip(trigger, "guard")
                 return False
@@ -299,6 +320,14 @@ class AgentActor:
                     where=f"body of agent {self.name!r}",
                     agent=self.name,
                 ) from exc
+            except trio.Cancelled as exc:
+                if _cancelled():
+                    raise
+                raise UserCodeError(
+                    f"body of agent {self.name!r} raised trio.Cancelled while nothing cancelled it",
+                    where=f"body of agent {self.name!r}",
+                    agent=self.name,
+                ) from exc
             return value
         harness = self._harness
         assert harness is not None  # checked when the run started
@@ -332,6 +361,18 @@ class AgentActor:
         started = trio.current_time()
         try:
             result = await harness.run(request, emit)
+            if not isinstance(result, HarnessResult) or not isinstance(result.output, str):
+                got = (
+                    f"a HarnessResult whose output is {type(result.output).__name__}"
+                    if isinstance(result, HarnessResult)
+                    else type(result).__name__
+                )
+                raise HarnessError(
+                    f"harness {harness.name!r} returned {got} for agent {self.name!r}; "
+                    "expected a HarnessResult with a str output",
+                    agent=self.name,
+                    code="harness_bad_result",
+                )
         except HarnessError as exc:
             if exc.agent is None:
                 exc.agent = self.name
@@ -342,6 +383,18 @@ class AgentActor:
         except Exception as exc:
             error = HarnessError(
                 f"harness {harness.name!r} failed for agent {self.name!r}: {exc!r}",
+                agent=self.name,
+                code="harness_exception",
+            )
+            error.__cause__ = exc
+            await self._harness_error(error, source)
+            raise error from exc
+        except trio.Cancelled as exc:
+            if _cancelled():
+                raise
+            error = HarnessError(
+                f"harness {harness.name!r} raised trio.Cancelled for agent {self.name!r} while "
+                "nothing cancelled it",
                 agent=self.name,
                 code="harness_exception",
             )

@@ -212,6 +212,17 @@ class StateActor:
                 self._run.fail(error)
                 return
             changes = model.changes(old_state, new_state)
+            try:  # a value with no JSON form must not reach the state
+                changes = [(key, to_jsonable(a), to_jsonable(b)) for key, a, b in changes]
+            except TypeError as exc:
+                error = UserCodeError(
+                    f"reducer for {pattern.source!r} on {signal.name!r} made a state with no "
+                    f"JSON form: {exc}",
+                    where=f"reducer for {pattern.source!r}",
+                )
+                error.__cause__ = exc
+                self._run.fail(error)
+                return
             self.state = new_state
             last_id = None
             snapshot = old_state

@@ -31,7 +31,7 @@ def parse_output(text: str, output_type: Any, *, agent: str) -> Any:
         stripped = fenced.group(1).strip()
     try:
         data = json.loads(stripped)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise OutputParseError(
             f"agent {agent!r}: reply is not JSON for {_type_name(output_type)} ({exc}); "
             f"raw reply: {_clip(text)}",
@@ -40,7 +40,7 @@ def parse_output(text: str, output_type: Any, *, agent: str) -> Any:
         ) from exc
     try:
         return converter.structure(data, output_type)
-    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, RecursionError) as exc:
         details = (
             "; ".join(cattrs.transform_error(exc))
             if isinstance(exc, cattrs.BaseValidationError)

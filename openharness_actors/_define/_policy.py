@@ -6,19 +6,92 @@ them under ``MockClock`` in no real time.
 
 from __future__ import annotations
 
+import errno
 import random
+import socket
 from collections.abc import Callable
 from typing import Literal
 
 import attrs
+import trio
 
-from .._errors import HarnessError
+from .._errors import HarnessError, OpenHarnessError
 
-__all__ = ["ON_ERROR_CHOICES", "RestartPolicy", "RetryPolicy"]
+__all__ = ["ON_ERROR_CHOICES", "RestartPolicy", "RetryPolicy", "default_retry_on"]
+
+_RETRYABLE_STATUS = frozenset({408, 409, 429})
+_NETWORK_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "ECONNABORTED",
+        "ECONNREFUSED",
+        "ECONNRESET",
+        "EHOSTDOWN",
+        "EHOSTUNREACH",
+        "ENETDOWN",
+        "ENETRESET",
+        "ENETUNREACH",
+        "ENOTCONN",
+        "EPIPE",
+        "ESHUTDOWN",
+        "ETIMEDOUT",
+    )
+    if hasattr(errno, name)
+)
+_TRANSPORT_NAMES = frozenset({"TransportError", "NetworkError", "TimeoutException"})
+_CAUSE_DEPTH = 8
 
 
-def _default_retryable(error: BaseException) -> bool:
-    return isinstance(error, HarnessError) and error.retryable
+def default_retry_on(error: BaseException) -> bool:
+    """Whether ``error`` is transient, the default of :attr:`RetryPolicy.retry_on`.
+
+    Transient: a :class:`HarnessError` marked ``retryable``, or one whose ``status_code`` is
+    408, 409, 429 or 5xx; a connection error (``ConnectionError``, an ``OSError`` with a network
+    errno, a temporary DNS failure, ``trio.BrokenResourceError``, an httpx/httpcore transport
+    error); a timeout (``TimeoutError``, the agent's ``timeout`` included); an exception with
+    an HTTP 5xx ``status_code`` (or ``response.status_code``). The error and its chain of
+    ``__cause__`` are looked at, so a body or a harness raising ``ConnectionError`` is retried
+    although the engine wraps it in a library error. Anything else — programming errors
+    (``TypeError``, ``KeyError``, ...), other ``OSError`` such as ``FileNotFoundError``, bad
+    replies, replay divergences — is not retried.
+    """
+    current: BaseException | None = error
+    for _ in range(_CAUSE_DEPTH):
+        if current is None:
+            return False
+        if isinstance(current, HarnessError):
+            if current.retryable:
+                return True
+            if current.status_code is not None:
+                return _status_is_transient(current.status_code)
+        elif isinstance(current, TimeoutError) or (  # TimeoutError: ActivationTimeoutError too
+            not isinstance(current, OpenHarnessError) and _is_transient(current)
+        ):
+            return True
+        current = current.__cause__
+    return False
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionError | TimeoutError | trio.BrokenResourceError):
+        return True
+    if isinstance(exc, socket.gaierror):
+        return exc.errno == socket.EAI_AGAIN
+    if isinstance(exc, OSError):
+        return exc.errno in _NETWORK_ERRNOS
+    if any(
+        cls.__name__ in _TRANSPORT_NAMES and cls.__module__.startswith(("httpx", "httpcore"))
+        for cls in type(exc).__mro__
+    ):
+        return True
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    return isinstance(status, int) and status >= 500
+
+
+def _status_is_transient(status: int) -> bool:
+    return status in _RETRYABLE_STATUS or 500 <= status < 600
 
 
 @attrs.frozen
@@ -27,8 +100,9 @@ class RetryPolicy:
 
     The wait before attempt ``n+1`` is ``min(max_delay, initial_delay * multiplier**(n-1))``,
     spread by ``± jitter`` (a fraction; 0 gives exact waits). ``retry_on`` decides which errors
-    are worth retrying (default: a :class:`HarnessError` marked ``retryable``). ``max_elapsed``
-    (seconds since the first attempt) stops retrying early.
+    are worth retrying (default :func:`default_retry_on`: connection errors, timeouts, HTTP
+    408/409/429/5xx and harness errors marked ``retryable``, never programming errors).
+    ``max_elapsed`` (seconds since the first attempt) stops retrying early.
     """
 
     attempts: int = attrs.field(default=3, validator=attrs.validators.ge(1))
@@ -38,7 +112,7 @@ class RetryPolicy:
     jitter: float = attrs.field(
         default=0.1, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
     )
-    retry_on: Callable[[BaseException], bool] = _default_retryable
+    retry_on: Callable[[BaseException], bool] = default_retry_on
     max_elapsed: float | None = None
 
     def delay(self, failed_attempt: int, rng: random.Random | None = None) -> float:

@@ -39,16 +39,34 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--log-level",
-        metavar="LEVEL",
-        help="trace, debug, info, warn or error (default: $LOG_LEVEL, else warn); logs go "
-        "to stderr",
-    )
+    _add_global_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(commands)
+    _add_to_subcommands(parser)
     return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    """The options every command takes, before or after its name."""
+    parser.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        default=default,
+        help="trace, debug, info, warn or error (default: $LOG_LEVEL, else warn); logs go "
+        "to stderr",
+    )
+
+
+def _add_to_subcommands(parser: argparse.ArgumentParser) -> None:
+    """Give every (nested) subcommand the global options too, so ``recordings list
+    --log-level debug`` works like ``--log-level debug recordings list``. Their default is
+    ``SUPPRESS``: a subcommand that is not given the option leaves the top level's value."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _add_global_options(sub, default=argparse.SUPPRESS)
+                _add_to_subcommands(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,8 +13,14 @@ from pathlib import Path
 
 from .._errors import StoreError
 from ..recording import JsonlSignalStore, SignalStore, SqliteSignalStore, default_store
+from ..recording._store import check_recording_id
 
-__all__ = ["STORE_HELP", "open_store"]
+__all__ = ["RECORDING_HELP", "STORE_HELP", "open_store", "recording_id_for"]
+
+RECORDING_HELP = (
+    "a recording id, or a name: the newest finished recording of that name (as --replay "
+    "NAME takes it), else the newest of that name"
+)
 
 STORE_HELP = (
     "recording store: a SQLite file, or a directory of JSONL recordings (an existing directory "
@@ -43,3 +49,30 @@ def _store_at(path: str) -> SignalStore:
 
 def _file_of(store: SignalStore) -> Path | None:
     return store.path if isinstance(store, SqliteSignalStore) else None
+
+
+async def recording_id_for(store: SignalStore, value: str) -> str:
+    """The id of the recording ``value`` names in ``store``: ``value`` itself when it is an
+    id there, else the newest finished recording named ``value`` (the one ``--replay NAME``
+    replays), else the newest named so (still recording). Raises :class:`StoreError`."""
+    try:
+        check_recording_id(value)
+    except StoreError:
+        pass
+    else:
+        if await store.exists(value):
+            return value
+    newest: str | None = None
+    offset = 0
+    while True:
+        page = await store.list(name=value, limit=50, offset=offset)
+        for info in page:
+            if info.finished:
+                return info.id
+            newest = newest or info.id
+        if len(page) < 50:
+            break
+        offset += len(page)
+    if newest is not None:
+        return newest
+    raise StoreError(f"no recording with id or name {value!r} in {store!r}", location=value)

@@ -19,6 +19,7 @@ Every problem is a :class:`WorkflowDefinitionError` (exit code 2) naming the fil
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.util
 import inspect
@@ -185,15 +186,34 @@ def initial_state(target: Target, data: Any) -> Any:
                 f"the initial state must be a JSON object, not {type(data).__name__}"
             )
         return data
+    problems = _unknown_keys(data, model.fields)
+    cause: Exception | None = None
+    state: Any = None
     try:
-        return converter.structure(data, model.state_type)
+        state = converter.structure(data, model.state_type)
     except Exception as exc:
-        problems = (
+        cause = exc
+        problems += (
             cattrs.transform_error(exc, path="state")
             if isinstance(exc, cattrs.BaseValidationError)
             else [repr(exc)]
         )
-        raise WorkflowDefinitionError(
-            f"the initial state does not fit {model.type_name}: {'; '.join(problems)}",
-            problems=problems,
-        ) from exc
+    if not problems:
+        return state
+    raise WorkflowDefinitionError(
+        f"the initial state does not fit {model.type_name}: {'; '.join(problems)}",
+        problems=problems,
+    ) from cause
+
+
+def _unknown_keys(data: Any, fields: frozenset[str] | None) -> list[str]:
+    """A problem per key of ``data`` that names no field (cattrs would drop it silently),
+    with the closest field name when one is close."""
+    if fields is None or not isinstance(data, Mapping):
+        return []
+    problems = []
+    for key in sorted(str(k) for k in data if k not in fields):
+        close = difflib.get_close_matches(key, sorted(fields), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        problems.append(f"unknown key {key!r} @ state.{key}{hint}")
+    return problems

@@ -13,7 +13,7 @@ from typing import Any
 from .._errors import StoreError
 from ..recording import RecordingInfo
 from ._format import format_duration, format_time, pretty_json, signal_line, write_json
-from ._store import STORE_HELP, open_store
+from ._store import RECORDING_HELP, STORE_HELP, open_store, recording_id_for
 
 __all__ = ["register"]
 
@@ -42,7 +42,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     listing.set_defaults(handler=list_command)
 
     show = actions.add_parser("show", help="a recording's info and signals")
-    show.add_argument("recording_id", metavar="ID")
+    show.add_argument("recording_id", metavar="ID|NAME", help=RECORDING_HELP)
     show.add_argument("--pattern", help="only signals whose name matches PATTERN")
     show.add_argument(
         "--width", type=_count, default=80, metavar="N", help="payload characters (0: none)"
@@ -51,8 +51,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     show.add_argument("--store", metavar="PATH", help=STORE_HELP)
     show.set_defaults(handler=show_command)
 
-    delete = actions.add_parser("delete", help="delete recordings")
-    delete.add_argument("recording_ids", metavar="ID", nargs="+")
+    delete = actions.add_parser(
+        "delete",
+        help="delete recordings",
+        description="Delete recordings. Every one must exist, or none is deleted.",
+    )
+    delete.add_argument("recording_ids", metavar="ID|NAME", nargs="+", help=RECORDING_HELP)
     delete.add_argument("--store", metavar="PATH", help=STORE_HELP)
     delete.set_defaults(handler=delete_command)
 
@@ -104,8 +108,9 @@ def _row(info: RecordingInfo) -> tuple[str, ...]:
 async def show_command(args: argparse.Namespace) -> int:
     """Print one recording's info and its signals (optionally those matching a pattern)."""
     store = open_store(args.store, must_exist=True)
-    info = await store.info(args.recording_id)
-    signals = await store.load_signals(args.recording_id, pattern=args.pattern)
+    recording_id = await recording_id_for(store, args.recording_id)
+    info = await store.info(recording_id)
+    signals = await store.load_signals(recording_id, pattern=args.pattern)
     if args.json:
         document: dict[str, Any] = {
             "info": info.to_dict(),
@@ -136,17 +141,24 @@ async def show_command(args: argparse.Namespace) -> int:
 
 
 async def delete_command(args: argparse.Namespace) -> int:
-    """Delete recordings; a missing one is a store error (the others are still deleted)."""
+    """Delete recordings, after checking that every one exists: a missing one is a store
+    error naming every missing one, and then nothing is deleted."""
     store = open_store(args.store, must_exist=True)
-    missing = []
-    for recording_id in args.recording_ids:
-        if await store.delete(recording_id):
-            print(f"deleted {recording_id}")
-        else:
-            missing.append(recording_id)
+    found: list[str] = []
+    missing: list[str] = []
+    for value in args.recording_ids:
+        try:
+            found.append(await recording_id_for(store, value))
+        except StoreError:
+            missing.append(value)
     if missing:
         raise StoreError(
-            f"no recording {', '.join(repr(m) for m in missing)} in {store!r}",
+            f"no recording {', '.join(repr(m) for m in missing)} in {store!r}; nothing deleted",
             location=", ".join(missing),
         )
+    for recording_id in dict.fromkeys(found):  # once each, in the order given
+        if await store.delete(recording_id):
+            print(f"deleted {recording_id}")
+        else:  # deleted by someone else meanwhile: the outcome asked for holds
+            print(f"deleted {recording_id} (already gone)")
     return 0

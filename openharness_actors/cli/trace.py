@@ -1,4 +1,4 @@
-"""``openharness-actors trace ID``: a recording's signals as a causality tree.
+"""``openharness-actors trace ID|NAME``: a recording's signals as a causality tree.
 
 Every signal's ``source.parent`` is the id of the signal that caused it (``workflow:start`` is
 the root), so the log is a forest: each signal is printed under its cause, children in broker
@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from .._core._signal import Signal
 from .._define._pattern import compile_pattern
 from ._format import signal_line
-from ._store import STORE_HELP, open_store
+from ._store import RECORDING_HELP, STORE_HELP, open_store, recording_id_for
 
 __all__ = ["MAX_DRAWN_DEPTH", "causality_tree", "register"]
 
@@ -33,7 +33,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Print a recording's signals as a tree: each signal under the signal "
         "that caused it, with its agent and a short payload.",
     )
-    parser.add_argument("recording_id", metavar="ID", help="the recording")
+    parser.add_argument("recording_id", metavar="ID|NAME", help=RECORDING_HELP)
     parser.add_argument("--store", metavar="PATH", help=STORE_HELP)
     parser.add_argument(
         "--exclude",
@@ -51,7 +51,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 async def trace_command(args: argparse.Namespace) -> int:
     """Print the tree of one recording."""
     store = open_store(args.store, must_exist=True)
-    signals = await store.load_signals(args.recording_id)
+    signals = await store.load_signals(await recording_id_for(store, args.recording_id))
     hidden = [compile_pattern(p) for p in args.exclude]
     shown = [s for s in signals if not any(p.matches(s.name) for p in hidden)]
     out = sys.stdout

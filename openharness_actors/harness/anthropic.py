@@ -39,6 +39,7 @@ from .._errors import HarnessError, OutputParseError, WorkflowDefinitionError
 from .._logging import get_logger
 from ._messages_stream import SSEDecoder, StreamErrorEvent, ToolUse, TurnAssembler
 from ._pricing import estimate_cost
+from ._redact import redact_chain
 from ._schema import json_schema
 from ._token_bucket import RateLimiter
 from ._tools import ToolOutcome, ToolSpec, tool_spec
@@ -141,7 +142,8 @@ class AnthropicHarness:
     the copy fresh limits, counters and no HTTP client; a harness made with ``client=`` cannot
     be pickled.
 
-    Retries: 429, 408, 409, 5xx, ``overloaded_error``/``api_error`` events, connection errors,
+    Retries: HTTP 408, 409, 429 and 5xx (the status decides, whatever the body's error
+    type), ``overloaded_error``/``api_error`` events in the stream, connection errors,
     incomplete streams and per-call timeouts are retried up to ``max_retries`` times, waiting
     ``retry-after`` when the response has it and ``retry``'s exponential backoff with jitter
     otherwise (``retry`` is a :class:`RetryPolicy`; its ``attempts`` is replaced by
@@ -392,6 +394,7 @@ class AnthropicHarness:
                     request_id=outcome.request_id,
                     attempts=attempt,
                 )
+                redact_chain(outcome.cause, self._key())  # a key the server echoed
                 raise error from outcome.cause
             delay = (
                 outcome.retry_after
@@ -502,6 +505,7 @@ class AnthropicHarness:
         except Exception as exc:
             kind = _transport_error_kind(exc)
             if kind is None:
+                redact_chain(exc, self._key())
                 raise
             failure = _Failure(
                 kind,
@@ -536,9 +540,8 @@ class AnthropicHarness:
         return _Failure(
             code=str(status),
             message=self._redact(f"HTTP {status} {error_type or ''}: {detail}".replace("  ", " ")),
-            retryable=status in _RETRYABLE_STATUS
-            or status >= 500
-            or error_type in _RETRYABLE_TYPES,
+            # The status decides, not the body's type: a 4xx saying "api_error" is final.
+            retryable=status in _RETRYABLE_STATUS or status >= 500,
             status_code=status,
             request_id=exc.request_id,
             retry_after=_retry_after(exc.response.headers),

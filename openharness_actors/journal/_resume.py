@@ -10,7 +10,9 @@ the log order was kept (format 1) is resumed by ask and occurrence only.
 
 The resumed attempt is journaled too (``<run_id>.r<n>``), so a resume can itself be resumed.
 Resuming with a changed workflow definition is refused unless ``force=True``; a forced resume
-cannot re-derive the old log, so it is resumed by ask and occurrence only.
+cannot re-derive the old log, so it is resumed by ask and occurrence only. An earlier attempt
+whose journal was never finalized (its process was killed) is finalized as ``interrupted``
+once the resume holds the run's lock.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .._errors import StoreError, WorkflowDefinitionError
 from ..harness.protocol import EventSink, Harness, HarnessRequest, HarnessResult
 from ..recording._ask import Ask
 from ..recording._replay import RecordedCall, ReplayIndex, serve_recorded
-from ..recording._store import RecordingData
+from ..recording._store import RecordingData, RecordingInfo, SignalStore
 from ._fingerprint import describe_changes, fingerprint
 from ._journal import Journal, JournalPlan, journal_info, list_journals
 from ._lock import RunLock
@@ -232,7 +234,19 @@ async def resume_run(
         options.pop("state", None)
         core = workflow.prepare(run_id=run_id, state=state, recording=plan, **options)
         await plan.create()
+        await _finalize_interrupted(store, journals)
         return await plan.execute(core)
+
+
+INTERRUPTED = "interrupted"
+"""Status given to an earlier attempt's journal that was never finalized (its process was
+killed): holding the run's lock proves nothing writes it any more."""
+
+
+async def _finalize_interrupted(store: SignalStore, journals: Sequence[RecordingInfo]) -> None:
+    for earlier in journals:
+        if not earlier.finished:
+            await store.finalize(earlier.id, status=INTERRUPTED)
 
 
 def _with_state(info: Any, initial: Any) -> Any:

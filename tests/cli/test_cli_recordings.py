@@ -134,3 +134,40 @@ async def test_trace_prints_the_causality_tree(cli: Cli, recorded: dict[str, str
     assert depth(summarizer) == 3 and lines.index(summarizer) == lines.index(analysis) + 1
     assert depth(at["state:summary:changed (summarizer)"]) == 4
     assert '= "summarizer says: ANALYZER SAYS: HELLO"' in at["state:summary:changed (summarizer)"]
+
+
+async def test_show_and_trace_take_the_name_replay_takes(
+    cli: Cli, recorded: dict[str, str]
+) -> None:
+    """`recordings show NAME` and `trace NAME` pick the recording `--replay NAME` would (the
+    newest finished one of that name); an unknown name is a store error naming it."""
+    by_name, by_id, shown, unknown = await cli.all(
+        ("trace", "alpha", "--store", "recs.db"),
+        ("trace", recorded["alpha"], "--store", "recs.db"),
+        ("recordings", "show", "beta", "--store", "recs.db", "--json"),
+        ("recordings", "show", "delta", "--store", "recs.db"),
+    )
+    assert by_name.code == 0, by_name.err
+    assert by_name.out == by_id.out and "workflow:end" in by_name.out
+    assert shown.json()["info"]["id"] == recorded["beta"]
+    assert unknown.code == 5 and "no recording with id or name 'delta'" in unknown.err
+
+
+async def test_delete_checks_every_id_before_deleting_any(
+    cli: Cli, recorded: dict[str, str]
+) -> None:
+    """`recordings delete A B` with B missing deletes nothing and names B; with every one
+    present (ids or names) it deletes them all."""
+    refused = await cli(
+        "recordings", "delete", recorded["alpha"], "no-such-id", "--store", "recs.db"
+    )
+    assert refused.code == 5
+    assert "'no-such-id'" in refused.err and "nothing deleted" in refused.err
+    assert refused.out == ""
+    listed = await cli("recordings", "list", "--store", "recs.db", "--json")
+    assert sorted(info["id"] for info in listed.json()) == sorted(recorded.values())
+    done = await cli("recordings", "delete", recorded["alpha"], "beta", "--store", "recs.db")
+    assert done.code == 0, done.err
+    assert done.out.splitlines() == [f"deleted {recorded['alpha']}", f"deleted {recorded['beta']}"]
+    listed = await cli("recordings", "list", "--store", "recs.db", "--json")
+    assert [info["id"] for info in listed.json()] == [recorded["gamma"]]

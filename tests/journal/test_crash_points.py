@@ -100,5 +100,50 @@ def test_kill_and_resume(kill_at: float | None, tmp_path: Path) -> None:
         )
     repeated = {(r.agent, r.prompt) for r in resumed.calls} & done
     assert not repeated, f"completed calls made again: {repeated}"
+    journals = trio.run(list_journals, SqliteSignalStore(db), "job")
+    assert all(info.finished for info in journals), [(i.id, i.status) for i in journals]
     assert result.state == uninterrupted_state()
     assert len(done) + resumed.count() >= 8
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_resume_finalizes_the_killed_attempt(tmp_path: Path) -> None:
+    """After a resume, the killed attempt's journal is finalized as 'interrupted' instead of
+    staying 'recording' forever, and ``recordings list`` shows no open journal."""
+    db = tmp_path / "journal.db"
+    calls_file = tmp_path / "calls.txt"
+    calls_file.touch()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "crashflow.py"), str(db), "job", str(calls_file)], env=env
+    )
+    deadline = time.monotonic() + 60
+    while not calls_file.read_text() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    store = SqliteSignalStore(db)
+    (killed,) = trio.run(list_journals, store, "job")
+    assert killed.status == "recording"
+    result = trio.run(
+        lambda: crashflow.workflow.resume(
+            "job",
+            journal=Journal(store),
+            agents=crashflow.AGENTS,
+            harness=ScriptedHarness(default=crashflow.answer),
+        )
+    )
+    assert result.status == "completed"
+    first, resumed = trio.run(list_journals, store, "job")
+    assert (first.id, first.status) == ("job", "interrupted")
+    assert resumed.status == "completed"
+    listed = subprocess.run(
+        [sys.executable, "-m", "openharness_actors", "recordings", "list", "--store", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert " recording " not in listed.stdout and "interrupted" in listed.stdout
