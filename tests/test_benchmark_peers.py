@@ -33,7 +33,11 @@ def test_floor_prints_one_json_record_per_workload() -> None:
     """floor.py at a tiny size prints a verified JSON line per workload in the peers' shape."""
     records = _floor("--n", "7", "--repeat", "2")
     assert [r["workload"] for r in records] == ["fanout", "chain", "many-runs"]
-    checks = {"fanout": {"written": 7}, "chain": {"counter": "7"}, "many-runs": {"runs": 7}}
+    checks = {
+        "fanout": {"written": 7, "signals": 0},
+        "chain": {"counter": "7", "signals": 0},
+        "many-runs": {"runs": 7, "signals": 0},
+    }
     for record in records:
         assert record["impl"] == "floor"
         assert record["version"].startswith("trio ")
@@ -49,7 +53,15 @@ def test_floor_runs_one_chosen_workload() -> None:
     """--workload selects the workloads measured."""
     (record,) = _floor("--n", "3", "--repeat", "1", "--workload", "chain")
     assert record["workload"] == "chain"
-    assert record["checks"] == {"counter": "3"}
+    assert record["checks"] == {"counter": "3", "signals": 0}
+
+
+def test_traced_floor_logs_the_engines_signal_count() -> None:
+    """floor.py --trace logs as many signals as the engine's trace of the same workload."""
+    records = _floor("--trace", "--n", "5", "--repeat", "1")
+    assert {r["impl"] for r in records} == {"floor+trace"}
+    signals = {r["workload"]: r["checks"]["signals"] for r in records}
+    assert signals == {"fanout": 7 * 5 + 2, "chain": 8 * 5 + 2, "many-runs": 26 * 5}
 
 
 def test_compare_skips_absent_peers_and_rates_the_engine_against_the_floor(
@@ -63,7 +75,8 @@ def test_compare_skips_absent_peers_and_rates_the_engine_against_the_floor(
     monkeypatch.setattr(compare, "VENV_PYTHON", PEERS / "no-such-venv" / "bin" / "python")
     records, notes = compare.compare(4, 1)
     impls = {(r["impl"], r["workload"]) for r in records}
-    assert impls == {(i, w) for i in ("openharness_actors", "floor") for w in compare.WORKLOADS}
+    ours = ("openharness_actors", "floor", "floor+trace")
+    assert impls == {(i, w) for i in ours for w in compare.WORKLOADS}
     assert sum("skipped" in note for note in notes) == len(compare.PEERS)
     table = compare.format_peers_table(records, markdown=True)
     by = {(r["impl"], r["workload"]): r["us_per_unit"] for r in records}

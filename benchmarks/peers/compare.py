@@ -5,7 +5,8 @@ Every implementation runs as a child process printing JSON lines (``peerlib``): 
 ``benchmarks/peers/.venv/bin/python`` (made by ``setup.sh``). A peer whose venv or package is
 absent is skipped with a note. ``rounds`` > 1 runs the whole sequence again and keeps each
 implementation's best figure (for a shared machine). The table: µs per activation (per run
-for many-runs) of each implementation, then ours divided by the floor and by the best peer.
+for many-runs) of each implementation, then ours divided by the floor and by the best peer. ``floor+trace`` (the floor
+logging the engine's complete trace synchronously, ``floor.py --trace``) is shown for reference.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 VENV_PYTHON = HERE / ".venv" / "bin" / "python"
 OURS = "openharness_actors"
 FLOOR = "floor"
+TRACED_FLOOR = "floor+trace"
 PEERS = {
     "pydantic-graph": ("pydantic_graph_peer.py", "pydantic_graph"),
     "autogen-core": ("autogen_peer.py", "autogen_core"),
@@ -36,8 +38,9 @@ WORKLOADS = ("fanout", "chain", "many-runs")
 
 
 def _run(python: str, script: str, arguments: Sequence[str]) -> list[dict[str, Any]]:
+    script, *flags = script.split()
     completed = subprocess.run(
-        [python, str(HERE / script), *arguments], capture_output=True, text=True
+        [python, str(HERE / script), *flags, *arguments], capture_output=True, text=True
     )
     if completed.returncode != 0:
         sys.stderr.write(completed.stderr)
@@ -67,6 +70,7 @@ def compare(n: int, repeat: int, rounds: int = 1) -> tuple[list[dict[str, Any]],
     runnable: list[tuple[str, str, str]] = [
         (OURS, sys.executable, "engine.py"),
         (FLOOR, sys.executable, "floor.py"),
+        (TRACED_FLOOR, sys.executable, "floor.py --trace"),
     ]
     for name, (script, module) in PEERS.items():
         why = _peer_available(module)
@@ -93,7 +97,7 @@ def compare(n: int, repeat: int, rounds: int = 1) -> tuple[list[dict[str, Any]],
 def format_peers_table(records: Sequence[Mapping[str, Any]], markdown: bool = False) -> str:
     """One row per workload: µs per unit of every implementation, ours / floor, ours / best."""
     by = {(r["impl"], r["workload"]): r for r in records}
-    impls = [OURS, FLOOR] + [p for p in PEERS if any(k[0] == p for k in by)]
+    impls = [OURS, FLOOR, TRACED_FLOOR] + [p for p in PEERS if any(k[0] == p for k in by)]
     headers = ["workload", "unit", *impls, "ours/floor", "ours/best peer"]
     rows = []
     for workload in WORKLOADS:
