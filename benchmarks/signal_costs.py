@@ -26,6 +26,7 @@ import pstats
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -288,7 +289,7 @@ def counts_per_unit(size: int) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for workload, module in (("fanout", "fanout"), ("chain", "chain"), ("many-runs", "many_runs")):
         runner = importlib.import_module(module).CASE.framework(size)
-        engine = _profile(lambda runner=runner: trio.run(runner))
+        engine = _profile(partial(trio.run, runner))
         out[f"engine {workload}"] = {k: v / size for k, v in engine.items()}
         bare = _profile(floor.BUILDS[workload](size))
         out[f"floor {workload}"] = {k: v / size for k, v in bare.items()}
