@@ -9,6 +9,11 @@ Options: ``--smoke`` (tiny sizes, one repetition: a check that everything still 
 ``--repeat N``, ``--no-probes`` (skip the RSS child processes), ``--markdown`` (the table in
 Markdown, as in README.md), ``--only fanout,chain`` (a subset), ``--output FILE`` (also write the
 JSON lines to FILE).
+
+``--peers`` runs instead our engine (fanout, chain, many-runs with the full trace), the bare-trio
+floor and the peer frameworks installed by ``benchmarks/peers/setup.sh`` on the same three
+workloads and prints one table with the ratios (``peers/compare.py``); ``--n`` (default 1000),
+``--repeat`` (default 3) and ``--rounds`` (default 1) apply, ``--smoke`` means n = 10, once.
 """
 
 from __future__ import annotations
@@ -61,6 +66,21 @@ def run_case(script: Path, arguments: list[str], echo_all: bool = False) -> list
     return records
 
 
+def run_peers(args: argparse.Namespace) -> None:
+    """``--peers``: the engine, the floor and every installed peer, one table."""
+    sys.path.insert(0, str(HERE / "peers"))
+    from compare import compare, format_peers_table
+
+    n, repeat = (10, 1) if args.smoke else (args.n, args.repeat or 3)
+    records, notes = compare(n, repeat, args.rounds)
+    print()
+    print(format_peers_table(records, markdown=args.markdown), flush=True)
+    for note in notes:
+        print(f"note: {note}")
+    if args.output is not None:
+        args.output.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true")
@@ -69,7 +89,13 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--only", help="comma-separated case names")
     parser.add_argument("--output", type=Path, help="also write the JSON lines here")
+    parser.add_argument("--peers", action="store_true", help="engine vs floor vs peer frameworks")
+    parser.add_argument("--n", type=int, default=1000, help="size of the --peers workloads")
+    parser.add_argument("--rounds", type=int, default=1, help="--peers: rounds, best kept")
     args = parser.parse_args()
+    if args.peers:
+        run_peers(args)
+        return
     passthrough = []
     if args.smoke:
         passthrough.append("--smoke")
