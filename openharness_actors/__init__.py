@@ -19,6 +19,8 @@ from ._batch import (
     WorkerIncident as WorkerIncident,
     run_batch as run_batch,
 )
+from ._define._all_of import AllOf as AllOf, all_of as all_of
+from ._define._check import Finding as Finding
 from ._engine import (
     Engine as Engine,
     EngineStatistics as EngineStatistics,
@@ -104,6 +106,7 @@ __all__ = [
     "AgentFigures",
     "AgentMetrics",
     "AgentSpec",
+    "AllOf",
     "AnthropicHarness",
     "BatchMetrics",
     "BatchProgress",
@@ -115,6 +118,7 @@ __all__ = [
     "ConsoleReporter",
     "Engine",
     "EngineStatistics",
+    "Finding",
     "FrozenState",
     "FunctionHarness",
     "Harness",
@@ -163,6 +167,7 @@ __all__ = [
     "WorkflowDefinitionError",
     "WorkflowResult",
     "WorkflowTimeoutError",
+    "all_of",
     "compile_pattern",
     "configure_logging",
     "create_workflow",

@@ -22,6 +22,7 @@ import trio
 from ._agent import AgentSpec
 from ._agent_actor import AgentActor
 from ._broker import Broker
+from ._define._check import self_wake_note
 from ._errors import (
     ActivationLimitError,
     OpenHarnessError,
@@ -44,7 +45,10 @@ from ._supervision import RestartPolicy, Supervisor
 from ._usage import Usage
 from .harness.protocol import Harness
 
-__all__ = ["AgentStats", "RunCore", "RunOptions"]
+__all__ = ["DEFAULT_MAX_ACTIVATIONS", "AgentStats", "RunCore", "RunOptions"]
+
+DEFAULT_MAX_ACTIVATIONS = 10_000
+"""The default loop bound of a run (``max_activations``); ``None`` means unbounded."""
 
 CLEANUP_SECONDS = 5.0
 """Upper bound on the shielded cleanup after a run is cancelled."""
@@ -93,7 +97,7 @@ class RunOptions:
     on_end: str = "cancel"
     restart: RestartPolicy | None = None
     timeout: float | None = None
-    max_activations: int | None = None
+    max_activations: int | None = DEFAULT_MAX_ACTIVATIONS
     reporters: Sequence[Reporter] = ()
     run_id: str | None = None
     mailbox_size: int = 64
@@ -225,10 +229,11 @@ class RunCore:
                 key=lambda item: (-item[1], item[0]),
             )
             top = ", ".join(f"{name} ({count})" for name, count in busiest[:3] if count)
+            note = self_wake_note(self.options.agents, (name for name, _ in busiest[:3]))
             self.fail(
                 ActivationLimitError(
                     f"run {self.run_id} reached max_activations={limit} (probably a signal "
-                    f"loop); busiest agents: {top}; refused activation of {agent!r}",
+                    f"loop); busiest agents: {top}; refused activation of {agent!r}{note}",
                     limit=limit,
                     busiest=busiest,
                 )

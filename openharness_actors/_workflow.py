@@ -17,15 +17,18 @@ from typing import Any, Generic, Literal, TypeVar, overload
 
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
 from ._ambient import ambient_observers
+from ._define._check import Finding, check_flow, log_findings
+from ._define._flow import build_flow
 from ._errors import TemplateError, WorkflowDefinitionError
 from ._extension import RunExtension
 from ._json import to_jsonable
+from ._logging import get_logger
 from ._pattern import Pattern, PatternLike, compile_pattern
 from ._policy import RetryPolicy
 from ._reporting import Reporter
 from ._result import WorkflowResult
 from ._routing import RoutingTable
-from ._run import RunCore, RunOptions
+from ._run import DEFAULT_MAX_ACTIVATIONS, RunCore, RunOptions
 from ._signal import Signal
 from ._state import StateModel
 from ._supervision import ON_ERROR_CHOICES, RestartPolicy
@@ -232,6 +235,29 @@ class Workflow(Generic[S]):
                 problems.extend(f"{what}: {p}" for p in template.check_fields(fields, fields))
         return problems
 
+    # -- analysis -----------------------------------------------------------------------
+
+    def check(
+        self,
+        *,
+        agents: Mapping[str, AgentSpec],
+        reducers: Mapping[Any, Any] | Sequence[PatternLike | Pattern] | None = None,
+        external: Sequence[PatternLike] = (),
+    ) -> tuple[Finding, ...]:
+        """Analyse the signal flow of ``agents`` before running it; returns the findings.
+
+        ``reducers`` is the run's ``reducers=`` mapping (or just its patterns); ``external``
+        the patterns of signals that may come from outside the run. Kinds: ``self_wake``
+        (warning: an agent's pattern matches a signal its own activation produces, such as
+        ``text:complete``), ``unreachable`` (warning: nothing a run can produce wakes the
+        agent), ``unconsumed`` (info: an emit nobody listens to). Patterns are compared
+        glob-aware. Never raises on a valid definition; runs nothing.
+        """
+        flow = build_flow(
+            agents, list(reducers or ()), external, state_fields=self.state_model.fields
+        )
+        return check_flow(flow)
+
     # -- running ------------------------------------------------------------------------
 
     def prepare(
@@ -244,7 +270,7 @@ class Workflow(Generic[S]):
         timeout: float | None = None,
         reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
         reporters: Sequence[Reporter] = (),
-        max_activations: int | None = None,
+        max_activations: int | None = DEFAULT_MAX_ACTIVATIONS,
         run_id: str | None = None,
         on_end: Literal["cancel", "drain"] = "cancel",
         restart: RestartPolicy | None = None,
@@ -390,9 +416,9 @@ class Workflow(Generic[S]):
         cached = self._routing_cache.get(key)
         if cached is not None:
             return cached[1]
-        table = RoutingTable(
-            [spec.activate_on for spec in agents.values()], [p for p, _ in reducers]
-        )
+        table = RoutingTable([spec.patterns for spec in agents.values()], [p for p, _ in reducers])
+        # A new set of agents: its flow warnings are logged once, not once per run.
+        log_findings(self.check(agents=agents, reducers=[p for p, _ in reducers]), get_logger())
         if len(self._routing_cache) >= _ROUTING_CACHE_SIZE:
             self._routing_cache.pop(next(iter(self._routing_cache)))
         # Keep the specs alive with the entry so their ids cannot be reused while cached.
@@ -409,7 +435,7 @@ class Workflow(Generic[S]):
         timeout: float | None = None,
         reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
         reporters: Sequence[Reporter] = (),
-        max_activations: int | None = None,
+        max_activations: int | None = DEFAULT_MAX_ACTIVATIONS,
         run_id: str | None = None,
         on_end: Literal["cancel", "drain"] = "cancel",
         restart: RestartPolicy | None = None,
@@ -428,7 +454,8 @@ class Workflow(Generic[S]):
         signal pattern to ``(state, signal) -> state``, applied by the state actor.
         ``restart`` makes the run a supervisor that restarts crashed agents
         (:class:`RestartPolicy`) instead of failing.
-        ``max_activations`` guards against signal loops. ``mailbox_size``/``inbox_size``
+        ``max_activations`` guards against signal loops: at most this many activations per
+        run (default 10,000), then :class:`ActivationLimitError`; ``None`` is unbounded. ``mailbox_size``/``inbox_size``
         bound agent mailboxes and the broker inbox. ``recording`` records the run into a
         store or replays a recording instead of calling harnesses: a
         :class:`~openharness_actors.Recording`, a mode string (``"live"``, ``"record"``,
@@ -500,7 +527,7 @@ class Workflow(Generic[S]):
         timeout: float | None = None,
         reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
         reporters: Sequence[Reporter] = (),
-        max_activations: int | None = None,
+        max_activations: int | None = DEFAULT_MAX_ACTIVATIONS,
         on_end: Literal["cancel", "drain"] = "cancel",
         restart: RestartPolicy | None = None,
         mailbox_size: int = 64,
