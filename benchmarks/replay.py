@@ -117,9 +117,7 @@ def stores(directory: Path) -> dict[str, SignalStore]:
 
 async def measure(case: str, store_name: str, store: SignalStore, runs: int) -> dict[str, Any]:
     wf, options = CASES[case]()
-    harness = ScriptedHarness(
-        default=lambda request: f"{request.agent} on {request.prompt}", chunk_size=8
-    )
+    harness = ScriptedHarness(default=lambda request: f"{request.agent} on {request.prompt}", chunk_size=8)
     recorded = await wf.run_reactive(
         **options, harness=harness, recording=Recording(mode="record", store=store, name=case)
     )
@@ -171,12 +169,8 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--smoke", action="store_true", help="a few replays per case, no timing verdict"
-    )
-    parser.add_argument(
-        "--runs", type=int, default=None, help="replays per case (default 200, smoke 5)"
-    )
+    parser.add_argument("--smoke", action="store_true", help="a few replays per case, no timing verdict")
+    parser.add_argument("--runs", type=int, default=None, help="replays per case (default 200, smoke 5)")
     arguments = parser.parse_args()
     count = arguments.runs or (5 if arguments.smoke else 200)
     results = trio.run(main, count)
