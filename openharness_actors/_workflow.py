@@ -19,6 +19,7 @@ from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
 from ._ambient import ambient_observers
 from ._define._check import Finding, check_flow, log_findings
 from ._define._flow import build_flow
+from ._define._graph import render_graph
 from ._errors import TemplateError, WorkflowDefinitionError
 from ._extension import RunExtension
 from ._json import to_jsonable
@@ -257,6 +258,29 @@ class Workflow(Generic[S]):
             agents, list(reducers or ()), external, state_fields=self.state_model.fields
         )
         return check_flow(flow)
+
+    def graph(
+        self,
+        agents: Mapping[str, AgentSpec],
+        format: Literal["mermaid", "dot"] = "mermaid",
+        *,
+        reducers: Mapping[Any, Any] | Sequence[PatternLike | Pattern] | None = None,
+        external: Sequence[PatternLike] = (),
+        activations: Mapping[str, int] | None = None,
+    ) -> str:
+        """The signal flow of ``agents`` as a diagram: Mermaid (``"mermaid"``) or Graphviz
+        DOT (``"dot"``) text.
+
+        Agents are boxes, ``workflow:start`` (and ``external``, ``reducers`` when given) are
+        drawn apart, joins are diamonds; an edge is labelled with the signals that connect
+        its ends. ``activations`` (agent name -> count, say from a run's
+        ``result.metrics.agents``) is written into the boxes. Raises
+        :class:`WorkflowDefinitionError` for an unknown format.
+        """
+        flow = build_flow(
+            agents, list(reducers or ()), external, state_fields=self.state_model.fields
+        )
+        return render_graph(flow, format, activations)
 
     # -- running ------------------------------------------------------------------------
 
