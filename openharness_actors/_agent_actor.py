@@ -22,6 +22,8 @@ import attrs
 import trio
 
 from ._agent import AgentContext, AgentSpec
+from ._core._join import Firing, JoinBook, consumed_payload, unwrap
+from ._define._all_of import AllOf
 from ._errors import (
     ActivationTimeoutError,
     HarnessError,
@@ -61,7 +63,14 @@ class AgentActor:
         self._stats = stats
         self.mailbox, self._receive = trio.open_memory_channel[Signal](mailbox_size)
         # Only agents with max_concurrency queue triggers (memory per run matters at scale).
-        self._queue: deque[Signal] | None = None if spec.max_concurrency is None else deque()
+        self._queue: deque[Signal | Firing] | None = (
+            None if spec.max_concurrency is None else deque()
+        )
+        self._joins = (
+            JoinBook(spec.activate_on, core.work)
+            if any(isinstance(e, AllOf) for e in spec.activate_on)
+            else None
+        )
         self._workers = 0
         self._nursery: trio.Nursery | None = None
         self._inflight: set[trio.CancelScope] = set()
@@ -82,9 +91,13 @@ class AgentActor:
                 trigger = await receive()
             except trio.EndOfChannel:
                 return
-            self._dispatch(trigger)
+            if self._joins is None:
+                self._dispatch(trigger)
+            else:
+                for started in self._joins.feed(trigger):
+                    self._dispatch(started)
 
-    def _dispatch(self, trigger: Signal, *, again: bool = False) -> None:
+    def _dispatch(self, trigger: Signal | Firing, *, again: bool = False) -> None:
         assert self._nursery is not None
         limit = self.spec.max_concurrency
         if limit is None:
@@ -109,14 +122,14 @@ class AgentActor:
                 self._restarting.add(scope)
                 scope.cancel()
 
-    async def _worker(self, queue: deque[Signal]) -> None:
+    async def _worker(self, queue: deque[Signal | Firing]) -> None:
         try:
             while queue:
                 await self._activate(queue.popleft())
         finally:
             self._workers -= 1
 
-    async def _activate(self, trigger: Signal) -> None:
+    async def _activate(self, trigger: Signal | Firing) -> None:
         core = self._core
         again = False
         try:
@@ -143,16 +156,19 @@ class AgentActor:
             trigger.id,
         )
 
-    async def _activation(self, trigger: Signal) -> bool:
+    async def _activation(self, entry: Signal | Firing) -> bool:
         """One activation; returns whether the trigger must run again (restart)."""
         core = self._core
         spec = self.spec
+        trigger, consumed = unwrap(entry)
         if core.failed:
             return False
         if core.ending:
             await self._skip(trigger, "run ending")
             return False
-        ctx = AgentContext(core.state, trigger, core.initial_state, self.name, core.run_id)
+        ctx = AgentContext(
+            core.state, trigger, core.initial_state, self.name, core.run_id, consumed or (trigger,)
+        )
         if spec.when is not None:
             try:
                 allowed = spec.when(ctx)
@@ -179,9 +195,10 @@ class AgentActor:
         try:
             with scope:
                 core.register_activation(scope)
-                activation_id = await self._publish(
-                    "agent:activated", {"agent": self.name, "trigger": trigger.name}, trigger.id
-                )
+                activated: dict[str, Any] = {"agent": self.name, "trigger": trigger.name}
+                if consumed is not None:
+                    activated.update(consumed_payload(consumed))
+                activation_id = await self._publish("agent:activated", activated, trigger.id)
                 core.register_activation(scope, activation_id)
                 if await self._run_activation(ctx, activation_id):
                     return False

@@ -17,6 +17,7 @@ from typing import Any, Generic, Literal, TypeVar, overload
 
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
 from ._ambient import ambient_observers
+from ._define._all_of import AllOf
 from ._define._check import Finding, check_flow, log_findings
 from ._define._flow import build_flow
 from ._define._graph import render_graph
@@ -61,7 +62,7 @@ class Workflow(Generic[S]):
     def agent(
         self,
         *,
-        activate_on: Sequence[PatternLike] | PatternLike,
+        activate_on: Sequence[PatternLike | AllOf] | PatternLike | AllOf,
         prompt: str | Callable[[AgentContext[S]], str] | None = None,
         emits: Sequence[str] | str = (),
         when: Callable[[AgentContext[S]], Any] | None = None,
@@ -81,7 +82,8 @@ class Workflow(Generic[S]):
     ) -> AgentSpec:
         """Define an agent.
 
-        ``activate_on``: the patterns of the signals that wake it (at least one).
+        ``activate_on``: the patterns of the signals that wake it (at least one), and joins
+        (:func:`all_of`): each entry activates the agent on its own.
         ``prompt``: a template (``{{ state.x }}``, ``{{ signal.payload.y }}`` …) or a callable
         ``ctx -> str``; the rendered text is the user message. ``body``: instead of a prompt,
         a plain Python callable ``ctx -> output`` (sync or async) run without any harness.
@@ -104,11 +106,17 @@ class Workflow(Generic[S]):
         defined_at = f"{frame.f_code.co_filename}:{frame.f_lineno}"
         problems: list[str] = []
 
-        patterns: list[Pattern] = []
+        patterns: list[Pattern | AllOf] = []
         raw_patterns = coerce_sequence(activate_on)
         if not raw_patterns:
             problems.append("activate_on is empty: give at least one signal pattern")
         for raw in raw_patterns:
+            if isinstance(raw, AllOf):
+                join_problems = raw.problems()
+                problems.extend(f"activate_on: {p}" for p in join_problems)
+                if not join_problems:
+                    patterns.append(raw.compiled())
+                continue
             try:
                 patterns.append(compile_pattern(raw))
             except WorkflowDefinitionError as exc:

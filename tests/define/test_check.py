@@ -115,3 +115,25 @@ def test_finding_is_a_frozen_value() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         finding.kind = "x"  # type: ignore[misc]
     assert str(finding) == "warning: unreachable: m"
+
+
+def test_joins_need_every_pattern_and_count_as_consumers() -> None:
+    """A join is reachable only when each of its patterns is; its patterns consume emits;
+    it self-wakes only when its own signals alone can complete it."""
+    from openharness_actors import all_of
+
+    a = wf.agent(body=lambda ctx: None, activate_on=["workflow:start"], emits=["a:done"])
+    half = wf.agent(body=lambda ctx: None, activate_on=[all_of("a:done", "b:done")])
+    assert kinds(wf.check(agents={"a": a, "half": half})) == [("unreachable", "half")]
+    b = wf.agent(body=lambda ctx: None, activate_on=["workflow:start"], emits=["b:done"])
+    assert wf.check(agents={"a": a, "b": b, "half": half}) == ()
+    counted = wf.agent(prompt="x", activate_on=["workflow:start", all_of("*:complete", count=2)])
+    assert wf.check(agents={"counted": counted}) == ()  # one text:complete per activation
+    both = wf.agent(
+        prompt="x",
+        activate_on=["workflow:start", all_of("*:complete", count=2)],
+        emits=["x:complete"],
+    )
+    found = wf.check(agents={"both": both})
+    assert kinds(found) == [("self_wake", "both")]
+    assert "all_of('*:complete', count=2)" in found[0].message

@@ -64,3 +64,31 @@ def test_unknown_format_is_a_definition_error() -> None:
     """Only mermaid and dot are drawn; anything else is refused by name."""
     with pytest.raises(WorkflowDefinitionError, match="'svg'"):
         wf.graph(AGENTS, "svg")  # type: ignore[arg-type]
+
+
+def test_joins_are_diamonds_in_both_formats() -> None:
+    """A join is its own node, fed by the signals it waits for, pointing at its agent."""
+    from openharness_actors import all_of
+
+    agents = {
+        "a": wf.agent(body=lambda ctx: None, activate_on=["workflow:start"], emits=["a:done"]),
+        "b": wf.agent(body=lambda ctx: None, activate_on=["workflow:start"], emits=["b:done"]),
+        "j": wf.agent(body=lambda ctx: None, activate_on=[all_of("a:done", "b:done")]),
+    }
+    assert wf.graph(agents).splitlines()[5:13] == [
+        "    j2_0{\"all_of('a:done', 'b:done')\"}",
+        '    start -->|"workflow:start"| a0',
+        '    start -->|"workflow:start"| a1',
+        '    a0 -->|"a:done"| j2_0',
+        '    a1 -->|"b:done"| j2_0',
+        "    j2_0 --> a2",
+        "    classDef start fill:#eee,stroke:#333",
+        "    classDef join fill:#ffd,stroke:#aa0",
+    ]
+    assert wf.graph(agents).splitlines()[-1] == "    class j2_0 join"
+    dot = wf.graph(agents, "dot").splitlines()
+    assert (
+        "    j2_0 [label=\"all_of('a:done', 'b:done')\", shape=diamond, style=filled, "
+        'fillcolor="#ffffdd"];'
+    ) in dot
+    assert "    j2_0 -> a2;" in dot
