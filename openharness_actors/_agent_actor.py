@@ -2,7 +2,9 @@
 
 The actor's loop only takes triggers out of the mailbox and starts activations (or queues them
 when ``max_concurrency`` is reached); it never waits on the broker, which is what keeps the
-broker from ever blocking for good on a full mailbox.
+broker from ever blocking for good on a full mailbox. An agent with joins (``all_of``) passes
+each signal through its :class:`~openharness_actors._core._join.JoinBook` first, which says
+what to start: the signal itself, join firings, or nothing yet.
 
 An activation: refuse if the run is ending -> guard -> ``agent:activated`` -> render the prompt
 -> harness call, its events streamed as signals -> the state actor commits the ``updates`` write
