@@ -20,13 +20,14 @@ It never raises on a valid definition and runs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from .._agent import AgentSpec
-from .._pattern import Pattern, compile_pattern
+from .._pattern import Pattern
+from .._routing import NON_TRIGGERING
 from ._flow import START, AgentFlow, Entry, Flow, build_flow, wakes
 from ._overlap import overlap
 
@@ -49,14 +50,22 @@ class Finding:
 
 
 def check_flow(flow: Flow) -> tuple[Finding, ...]:
-    """Every finding for ``flow``, agent by agent in definition order."""
-    reached = _reachable(flow)
+    """Every finding for ``flow``, agent by agent in definition order.
+
+    Near-linear in the size of the definition: exact patterns are looked up by name, and only
+    wildcard listeners are matched against the (distinct) names produced, so checking
+    thousands of agents costs milliseconds.
+    """
+    reached = _Reachability(flow).run()
+    consumed = _Consumers(flow)
     findings: list[Finding] = []
     for index, agent in enumerate(flow.agents):
         findings.extend(_self_wakes(agent))
         if index not in reached:
             findings.append(_unreachable(agent, flow))
-        findings.extend(_unconsumed(agent, flow))
+        findings.extend(
+            _unconsumed(agent, emit) for emit in agent.emits if not consumed.listens(emit)
+        )
     return tuple(findings)
 
 
@@ -88,35 +97,138 @@ def _self_wake(agent: AgentFlow, what: str, hits: Sequence[str]) -> Finding:
     )
 
 
-def _reachable(flow: Flow) -> set[int]:
-    """Indexes of the agents some run can activate (a fixpoint from ``workflow:start``)."""
-    producible: list[Pattern] = [compile_pattern(START), *flow.external]
-    reached: set[int] = set()
-    reducers_live = not flow.reducers
-    grew = True
-    while grew:
-        grew = False
-        for index, agent in enumerate(flow.agents):
-            if index in reached or not any(_entry_reachable(e, producible) for e in agent.entries):
-                continue
-            reached.add(index)
-            producible.extend(compile_pattern(n) for n in (*agent.certain, *agent.possible))
-            grew = True
-        if not reducers_live and any(_can_wake(r, p) for r in flow.reducers for p in producible):
-            reducers_live = True
-            producible.extend(flow.state_changes)
-            grew = True
-    return reached
+T = TypeVar("T")
 
 
-def _entry_reachable(entry: Entry, producible: Sequence[Pattern]) -> bool:
-    return all(any(_can_wake(p, q) for q in producible) for p in entry.patterns)
+class _WildIndex(Generic[T]):
+    """Wildcard patterns (with a value each) indexed by a literal first or last segment, so
+    that the patterns a name may match are found without trying them all: a pattern whose
+    first segment has no wildcard only matches names with that first segment (``*`` never
+    crosses ``:``, and ``**`` is not in it), and likewise for the last segment."""
+
+    def __init__(self) -> None:
+        self.by_first: dict[str, list[tuple[Pattern, T]]] = {}
+        self.by_last: dict[str, list[tuple[Pattern, T]]] = {}
+        self.others: list[tuple[Pattern, T]] = []
+        self.every: list[tuple[Pattern, T]] = []
+
+    def add(self, pattern: Pattern, value: T) -> None:
+        self.every.append((pattern, value))
+        if pattern.kind == "glob":
+            segments = pattern.source.split(":")
+            if "*" not in segments[0]:
+                self.by_first.setdefault(segments[0], []).append((pattern, value))
+                return
+            if "*" not in segments[-1]:
+                self.by_last.setdefault(segments[-1], []).append((pattern, value))
+                return
+        self.others.append((pattern, value))
+
+    def matching(self, name: str) -> Iterator[T]:
+        """The values of the patterns that match ``name``."""
+        first, _, _ = name.partition(":")
+        last = name.rpartition(":")[2]
+        for bucket in (self.by_first.get(first, ()), self.by_last.get(last, ()), self.others):
+            for pattern, value in bucket:
+                if pattern.matches(name):
+                    yield value
 
 
-def _can_wake(listener: Pattern, produced: Pattern) -> bool:
-    if produced.exact is not None:
-        return wakes(listener, produced.exact)
-    return overlap(listener, produced)
+_Slot = tuple[int, int, int]
+"""A pattern of an agent's entry: (agent index, entry index, pattern index); the reducers
+are agent index -1 with one entry per reducer."""
+
+
+class _Reachability:
+    """Which agents some run can activate: a worklist from ``workflow:start`` and the
+    external patterns, adding what each newly reached agent (or reducer) produces."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.entries: dict[tuple[int, int], list[bool]] = {}
+        self.exact: dict[str, list[_Slot]] = {}
+        self.wild: _WildIndex[_Slot] = _WildIndex()
+        listeners = [(i, a.entries) for i, a in enumerate(flow.agents)]
+        listeners.append((-1, tuple(Entry((r,)) for r in flow.reducers)))
+        for agent, entries in listeners:
+            for position, entry in enumerate(entries):
+                self.entries[(agent, position)] = [False] * len(entry.patterns)
+                for slot, pattern in enumerate(entry.patterns):
+                    key = (agent, position, slot)
+                    if pattern.exact is not None:
+                        self.exact.setdefault(pattern.exact, []).append(key)
+                    else:
+                        self.wild.add(pattern, key)
+        self.names: set[str] = set()
+        self.globs: list[Pattern] = []
+        self.reached: set[int] = set()
+        self.reducers_live = False
+        self.todo: list[str | Pattern] = []
+
+    def run(self) -> set[int]:
+        self.todo = [START, *self.flow.external]
+        while self.todo:
+            produced = self.todo.pop()
+            if isinstance(produced, str):
+                self._name(produced)
+            elif produced.exact is not None:
+                self._name(produced.exact)
+            else:
+                self._glob(produced)
+        return self.reached
+
+    def _name(self, name: str) -> None:
+        if name in self.names or name in NON_TRIGGERING:
+            return
+        self.names.add(name)
+        for key in self.exact.pop(name, ()):
+            self._mark(key)
+        for key in list(self.wild.matching(name)):
+            self._mark(key)
+
+    def _glob(self, produced: Pattern) -> None:
+        self.globs.append(produced)
+        for name, keys in list(self.exact.items()):
+            if produced.matches(name):
+                del self.exact[name]
+                for key in keys:
+                    self._mark(key)
+        for pattern, key in self.wild.every:
+            if overlap(pattern, produced):
+                self._mark(key)
+
+    def _mark(self, key: _Slot) -> None:
+        agent, position, slot = key
+        flags = self.entries[(agent, position)]
+        if flags[slot]:
+            return
+        flags[slot] = True
+        if not all(flags):
+            return
+        if agent == -1:
+            if not self.reducers_live:
+                self.reducers_live = True
+                self.todo.extend(self.flow.state_changes)
+        elif agent not in self.reached:
+            self.reached.add(agent)
+            flow = self.flow.agents[agent]
+            names = self.names
+            self.todo.extend(n for n in (*flow.certain, *flow.possible) if n not in names)
+
+
+class _Consumers:
+    """Whether some agent, join or reducer listens to a name (exact patterns indexed)."""
+
+    def __init__(self, flow: Flow) -> None:
+        patterns = [p for agent in flow.agents for p in agent.patterns] + list(flow.reducers)
+        self.exact = {p.exact for p in patterns if p.exact is not None}
+        self.wild: _WildIndex[None] = _WildIndex()
+        for pattern in patterns:
+            if pattern.exact is None:
+                self.wild.add(pattern, None)
+
+    def listens(self, name: str) -> bool:
+        return name in self.exact or any(True for _ in self.wild.matching(name))
 
 
 def _unreachable(agent: AgentFlow, flow: Flow) -> Finding:
@@ -135,17 +247,13 @@ def _unreachable(agent: AgentFlow, flow: Flow) -> Finding:
     )
 
 
-def _unconsumed(agent: AgentFlow, flow: Flow) -> Iterable[Finding]:
-    listeners = [p for other in flow.agents for p in other.patterns]
-    for emit in agent.emits:
-        if any(p.matches(emit) for p in listeners) or any(r.matches(emit) for r in flow.reducers):
-            continue
-        yield Finding(
-            "unconsumed",
-            "info",
-            agent.name,
-            f"agent {agent.name!r} emits {emit!r}, but no agent, join or reducer listens to it",
-        )
+def _unconsumed(agent: AgentFlow, emit: str) -> Finding:
+    return Finding(
+        "unconsumed",
+        "info",
+        agent.name,
+        f"agent {agent.name!r} emits {emit!r}, but no agent, join or reducer listens to it",
+    )
 
 
 def log_findings(findings: Iterable[Finding], logger: Any) -> None:
