@@ -102,3 +102,22 @@ def test_regex_against_glob_is_conservative() -> None:
     assert overlap(re.compile(r"review:\d+"), "nothing:*")
     with pytest.raises(ValueError, match="regex"):
         witness(re.compile("a"), "a*")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(glob, max_size=8), st.lists(name, max_size=8))
+def test_wildcard_index_finds_exactly_the_matching_patterns(
+    patterns: list[str], names: list[str]
+) -> None:
+    """The check's index of wildcard listeners (by literal first/last segment) finds the
+    same patterns as trying each one."""
+    from openharness_actors._define._check import _WildIndex
+
+    index: _WildIndex[int] = _WildIndex()
+    compiled = [compile_pattern(p) for p in patterns]
+    for number, pattern in enumerate(compiled):
+        if pattern.exact is None:
+            index.add(pattern, number)
+    for candidate in names:
+        expected = [i for i, p in enumerate(compiled) if p.exact is None and p.matches(candidate)]
+        assert sorted(index.matching(candidate)) == expected
