@@ -117,7 +117,9 @@ def framework(n: int) -> Runner:
     agents["slow"] = wf.agent(body=slow, activate_on="tick", max_concurrency=SLOW_LIMIT)
 
     async def run() -> Outcome:
-        core = wf.prepare(agents=agents, state={}, extensions=[Producer(ticks)])
+        core = wf.prepare(
+            agents=agents, state={}, extensions=[Producer(ticks)], max_activations=None
+        )
         result = await core.execute()
         signals = result.signals
         return _check(

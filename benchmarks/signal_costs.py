@@ -37,12 +37,12 @@ import trio.lowlevel
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "peers"))
 
-from openharness_actors._agent import AgentContext  # noqa: E402
-from openharness_actors._pattern import compile_pattern  # noqa: E402
-from openharness_actors._quiescence import WorkCounter  # noqa: E402
-from openharness_actors._routing import RoutingTable  # noqa: E402
-from openharness_actors._signal import Signal, SignalSource, new_signal_id  # noqa: E402
-from openharness_actors._usage import Usage  # noqa: E402
+from openharness_actors._define._agent import AgentContext  # noqa: E402
+from openharness_actors._define._pattern import compile_pattern  # noqa: E402
+from openharness_actors._core._quiescence import WorkCounter  # noqa: E402
+from openharness_actors._core._routing import RoutingTable  # noqa: E402
+from openharness_actors._core._signal import Signal, SignalSource, new_signal_id  # noqa: E402
+from openharness_actors._core._usage import Usage  # noqa: E402
 from openharness_actors.harness.protocol import HarnessRequest  # noqa: E402
 
 LOOPS = 20_000
@@ -250,11 +250,11 @@ COUNTED: dict[str, tuple[str, Callable[[str], bool]]] = {
     "time.time()": ("time.time", lambda k: "built-in method time.time" in k),
     "Signal(...) (frozen attrs, 7 fields)": (
         "Signal.__init__",
-        lambda k: "openharness_actors._signal.Signal>:" in k,
+        lambda k: "openharness_actors._core._signal.Signal>:" in k,
     ),
     "SignalSource(...) (frozen attrs)": (
         "SignalSource.__init__",
-        lambda k: "openharness_actors._signal.SignalSource>:" in k,
+        lambda k: "openharness_actors._core._signal.SignalSource>:" in k,
     ),
     "RoutingTable.route(name), cached": ("RoutingTable.route", lambda k: "_routing.py:route" in k),
     "WorkCounter add + done": ("WorkCounter.done", lambda k: "_quiescence.py:done" in k),

@@ -6,9 +6,10 @@ agents goes to stderr (redrawn in place on a terminal, plain lines otherwise); t
 the decision go to stdout.
 
 The shape: every reviewer activates on ``workflow:start`` (so they run in parallel), writes its
-own state key and emits ``review:done``. The decider activates on ``review:done`` but its guard
-waits until all three reviews are in; ``max_concurrency=1`` makes a second, late trigger wait
-for the first decision, and by then ``end_when`` has ended the run, so it is skipped.
+own state key and emits ``review:done``. The decider waits on a join,
+``all_of("review:done", count=len(FOCUS))``: it activates exactly once, when all three reviews
+are in, whatever order they finish in (``ctx.signals`` holds the three ``review:done`` signals,
+``ctx.signal`` the last). The run then ends by itself: nothing is left to do.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from openharness_actors import (
     LiveReporter,
     ScriptedHarness,
     WorkflowResult,
+    all_of,
     create_workflow,
 )
 
@@ -67,11 +69,9 @@ reviewers = {
 }
 
 
-def all_reviews_in(ctx: AgentContext[State]) -> bool:
-    return all(getattr(ctx.state, name) is not None for name in FOCUS)
-
-
 def decision_prompt(ctx: AgentContext[State]) -> str:
+    # Every review:done is emitted after its review was committed, so the state has all three
+    # (read in FOCUS order, so the prompt does not depend on which reviewer finished first).
     reviews = "\n\n".join(f"{name} review:\n{getattr(ctx.state, name)}" for name in FOCUS)
     return (
         f"{reviews}\n\nDecide: reply APPROVE or REQUEST CHANGES on the first line, "
@@ -81,13 +81,12 @@ def decision_prompt(ctx: AgentContext[State]) -> str:
 
 decider = workflow.agent(
     prompt=decision_prompt,
-    activate_on=["review:done"],
-    when=all_reviews_in,
-    max_concurrency=1,
+    activate_on=[all_of("review:done", count=len(FOCUS))],
     updates="decision",
 )
 
 AGENTS = {**reviewers, "decider": decider}
+agents = AGENTS  # what `openharness-actors check|graph examples/parallel_review.py` reads
 
 SCRIPT = {
     "security": "SQL built with f-strings: `source`, `target` and `amount` flow straight into "
@@ -117,7 +116,6 @@ async def review(change: str, harness: Harness | None = None) -> WorkflowResult[
             agents=AGENTS,
             state=State(change=change),
             harness=harness or make_harness(),
-            end_when=lambda s: s.decision is not None,
             reporters=[live],
             timeout=300,
         )

@@ -29,6 +29,8 @@ from ._core._signal_log import LogCursor as LogCursor
 from ._core._supervisor import RestartPolicy as RestartPolicy
 from ._core._usage import Usage as Usage
 from ._define._agent import AgentContext as AgentContext, AgentSpec as AgentSpec
+from ._define._all_of import AllOf as AllOf, all_of as all_of
+from ._define._check import Finding as Finding
 from ._define._pattern import (
     Pattern as Pattern,
     compile_pattern as compile_pattern,
@@ -108,6 +110,7 @@ __all__ = [
     "AgentFigures",
     "AgentMetrics",
     "AgentSpec",
+    "AllOf",
     "AnthropicHarness",
     "BatchMetrics",
     "BatchProgress",
@@ -119,6 +122,7 @@ __all__ = [
     "ConsoleReporter",
     "Engine",
     "EngineStatistics",
+    "Finding",
     "FrozenState",
     "FunctionHarness",
     "Harness",
@@ -167,6 +171,7 @@ __all__ = [
     "WorkflowDefinitionError",
     "WorkflowResult",
     "WorkflowTimeoutError",
+    "all_of",
     "compile_pattern",
     "configure_logging",
     "create_workflow",

@@ -30,7 +30,7 @@ def _quiet_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_parallel_review_runs_reviewers_in_parallel_and_decides_once() -> None:
-    """Three reviewers overlap in time; the decider runs once, after all of them."""
+    """Three reviewers overlap in time; the decider's join fires once, after all of them."""
     example = load("parallel_review")
     harness = ScriptedHarness(example.SCRIPT, delay=0.05)
     result = await example.review(example.CHANGE, harness)
@@ -41,6 +41,10 @@ async def test_parallel_review_runs_reviewers_in_parallel_and_decides_once() -> 
     assert sum(n == "agent:activated" for n, _ in names[:first_done]) == 3  # all started first
     decider_start = names.index(("agent:activated", "decider"))
     assert sum(n == "review:done" for n, _ in names[:decider_start]) == 3
+    # The join, not end_when, makes it decide once: the run ends at quiescence.
+    assert result.status == "completed" and not result.terminated_early
+    activated = result.signals[decider_start]
+    assert activated.payload["consumed"] == [s.id for s in result.signals_named("review:done")]
 
 
 async def test_plan_code_review_loops_until_approved() -> None:

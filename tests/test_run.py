@@ -366,7 +366,10 @@ async def test_burst_of_10k_signals_with_slow_agent(
         "slow": wf.agent(body=slow, activate_on=["tick:**"], max_concurrency=1),
     }
     del producer
-    result = await wf.run_reactive(agents=agents, state={}, mailbox_size=mailbox_size, inbox_size=1)
+    # 20,001 activations by design: past the default loop bound, so unbounded.
+    result = await wf.run_reactive(
+        agents=agents, state={}, mailbox_size=mailbox_size, inbox_size=1, max_activations=None
+    )
     ticks = [s for s in result.signals if s.name.startswith("tick:")]
     assert len(ticks) == 10_000
     assert counts == {"fast": 10_000, "slow": 10_000}

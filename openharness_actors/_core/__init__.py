@@ -1,0 +1,1 @@
+"""The engine core: one run's actors and their bookkeeping."""

@@ -3,7 +3,10 @@
 The actor's loop only takes deliveries (a trigger and the state as of its place in the log)
 out of the mailbox and starts activations (or queues them when ``max_concurrency`` is reached);
 it never waits on the broker, which is what keeps the broker from ever blocking for good on a
-full mailbox.
+full mailbox. An agent with joins (``all_of``) passes each signal through its
+:class:`~openharness_actors._core._join.JoinBook` first, which says what to start: the signal
+itself, join firings, or nothing yet. Mailbox order is log order, so joins fire the same way in
+a replay.
 
 An activation: guard -> ``agent:activated`` (admitted by the broker at log time, or turned into
 ``agent:skipped``) -> render the prompt -> harness call, its events streamed as signals ->
@@ -24,6 +27,7 @@ import attrs
 import trio
 
 from .._define._agent import AgentContext, AgentSpec
+from .._define._all_of import AllOf
 from .._define._output import emit_payload, parse_output
 from .._define._template import Template
 from .._errors import (
@@ -37,6 +41,7 @@ from .._json import to_jsonable
 from ..harness.protocol import Harness, HarnessEvent, HarnessRequest, HarnessResult
 from ._activation import Activation
 from ._control import GUARD_SKIP, Admission, Attachment, Failure
+from ._join import Firing, JoinBook, consumed_payload, unwrap
 from ._signal import Signal, SignalSource, new_signal_id
 from ._state_actor import Commit
 
@@ -49,6 +54,9 @@ __all__ = ["AgentActor", "Delivery"]
 
 Delivery = tuple[Signal, Any]
 """What a mailbox holds: a trigger and the state as of its place in the log."""
+
+Queued = tuple["Signal | Firing", Any]
+"""What a ``max_concurrency`` queue holds: a trigger or a join firing, and that state."""
 
 
 def _cancelled() -> bool:
@@ -78,7 +86,12 @@ class AgentActor:
         self._stats = stats
         self.mailbox, self._receive = trio.open_memory_channel[Delivery](mailbox_size)
         # Only agents with max_concurrency queue triggers (memory per run matters at scale).
-        self._queue: deque[Delivery] | None = None if spec.max_concurrency is None else deque()
+        self._queue: deque[Queued] | None = None if spec.max_concurrency is None else deque()
+        self._joins = (
+            JoinBook(spec.activate_on, work)
+            if any(isinstance(e, AllOf) for e in spec.activate_on)
+            else None
+        )
         self._workers = 0
         self._nursery: trio.Nursery | None = None
 
@@ -97,9 +110,13 @@ class AgentActor:
                 trigger, state = await receive()
             except trio.EndOfChannel:
                 return
-            self._dispatch(trigger, state)
+            if self._joins is None:
+                self._dispatch(trigger, state)
+            else:
+                for started in self._joins.feed(trigger):
+                    self._dispatch(started, state)
 
-    def _dispatch(self, trigger: Signal, state: Any, *, again: bool = False) -> None:
+    def _dispatch(self, trigger: Signal | Firing, state: Any, *, again: bool = False) -> None:
         assert self._nursery is not None
         limit = self.spec.max_concurrency
         if limit is None:
@@ -115,14 +132,14 @@ class AgentActor:
             self._workers += 1
             self._nursery.start_soon(self._worker, queue)
 
-    async def _worker(self, queue: deque[Delivery]) -> None:
+    async def _worker(self, queue: deque[Queued]) -> None:
         try:
             while queue:
                 await self._activate(*queue.popleft())
         finally:
             self._workers -= 1
 
-    async def _activate(self, trigger: Signal, state: Any) -> None:
+    async def _activate(self, trigger: Signal | Firing, state: Any) -> None:
         again = False
         try:
             again = await self._activation(trigger, state)
@@ -151,16 +168,19 @@ class AgentActor:
             GUARD_SKIP if reason == "guard" else None,
         )
 
-    async def _activation(self, trigger: Signal, state: Any) -> bool:
+    async def _activation(self, entry: Signal | Firing, state: Any) -> bool:
         """One activation; returns whether the trigger must run again (restart)."""
         run = self._run
         spec = self.spec
+        trigger, consumed = unwrap(entry)
         if run.stopping:
             return False
         if run.ending:
             await self._skip(trigger, "run ending")
             return False
-        ctx = AgentContext(state, trigger, run.initial_state, self.name, run.run_id)
+        ctx = AgentContext(
+            state, trigger, run.initial_state, self.name, run.run_id, consumed or (trigger,)
+        )
         if spec.when is not None:
             guard_timed_out = False
             try:
@@ -198,9 +218,12 @@ class AgentActor:
         run.register(activation)
         try:
             with scope:
+                activated: dict[str, Any] = {"agent": self.name, "trigger": trigger.name}
+                if consumed is not None:
+                    activated.update(consumed_payload(consumed))
                 await run.publish(
                     "agent:activated",
-                    {"agent": self.name, "trigger": trigger.name},
+                    activated,
                     SignalSource(self.name, None, trigger.id),
                     Admission(activation),
                     activation.id,

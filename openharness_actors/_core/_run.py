@@ -20,6 +20,7 @@ import attrs
 import trio
 
 from .._define._agent import AgentSpec
+from .._define._check import self_wake_note
 from .._define._pattern import Pattern
 from .._define._state import StateModel
 from .._errors import (
@@ -46,7 +47,10 @@ from ._state_actor import StateActor
 from ._supervisor import RestartPolicy, Supervisor
 from ._usage import Usage
 
-__all__ = ["AgentStats", "RunCore", "RunOptions"]
+__all__ = ["DEFAULT_MAX_ACTIVATIONS", "AgentStats", "RunCore", "RunOptions"]
+
+DEFAULT_MAX_ACTIVATIONS = 10_000
+"""The default loop bound of a run (``max_activations``); ``None`` means unbounded."""
 
 CLEANUP_SECONDS = 5.0
 """Upper bound on the shielded cleanup after a run is cancelled."""
@@ -96,7 +100,7 @@ class RunOptions:
     on_end: str = "cancel"
     restart: RestartPolicy | None = None
     timeout: float | None = None
-    max_activations: int | None = None
+    max_activations: int | None = DEFAULT_MAX_ACTIVATIONS
     reporters: Sequence[Reporter] = ()
     run_id: str | None = None
     mailbox_size: int = 64
@@ -289,11 +293,13 @@ class RunCore:
                 key=lambda item: (-item[1], item[0]),
             )
             top = ", ".join(f"{name} ({count})" for name, count in busiest[:3] if count)
+            note = self_wake_note(self.options.agents, (name for name, _ in busiest[:3]))
             if not self.failed:
                 self.fail(
                     ActivationLimitError(
                         f"run {self.run_id} reached max_activations={limit} (probably a "
-                        f"signal loop); busiest agents: {top}; refused activation of {agent!r}",
+                        f"signal loop); busiest agents: {top}; refused activation of "
+                        f"{agent!r}{note}",
                         limit=limit,
                         busiest=busiest,
                     )

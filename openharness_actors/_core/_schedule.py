@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["Schedule", "ScheduleFollower", "schedule_of"]
 
 _KIND = {"agent:activated": "agent:start", "agent:skipped": "agent:start"}
-_VOLATILE = frozenset({"duration_ms", "delay", "elapsed", "timestamp"})
+_VOLATILE = frozenset({"duration_ms", "delay", "elapsed", "timestamp", "consumed"})
+"""Payload keys a replay does not reproduce: times, and ids (a join's ``consumed`` ids;
+``consumed_seq``, the positions, is compared)."""
 _NOT_SCHEDULED = frozenset({"workflow:end"})
 
 Key = tuple[str, str | None, str | None]

@@ -15,6 +15,7 @@ import attrs
 
 from .._core._signal import Signal
 from ..harness.protocol import Harness
+from ._all_of import AllOf
 from ._pattern import Pattern
 from ._policy import RetryPolicy
 from ._template import Template
@@ -35,20 +36,20 @@ _EMIT_NAME = re.compile(r"[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+)*")
 class AgentContext(Generic[S]):
     """What an activation sees: ``state`` as of its trigger's place in the log (every change
     logged before the trigger, nothing after), the trigger ``signal`` and the run's initial
-    state as ``input``. ``agent`` is the agent's name in this run."""
+    state as ``input``. ``agent`` is the agent's name in this run.
+
+    ``signals`` is every signal the activation consumed, in log order: for a join
+    (``all_of``) the signals of its firing, ``signal`` being the one that completed it;
+    otherwise ``(signal,)``."""
 
     state: S
     signal: Signal
     input: S
     agent: str
     run_id: str
-    signals: tuple[Signal, ...] = ()
-    """Every signal this activation consumed, in log order: ``(signal,)`` for an ordinary
-    activation (a join consumes several)."""
-
-    def __attrs_post_init__(self) -> None:
-        if not self.signals:
-            object.__setattr__(self, "signals", (self.signal,))
+    signals: tuple[Signal, ...] = attrs.field(
+        default=attrs.Factory(lambda self: (self.signal,), takes_self=True)
+    )
 
 
 PromptSource = str | Callable[[AgentContext[Any]], str]
@@ -62,7 +63,7 @@ class AgentSpec:
     ``defined_at`` is ``file:line`` of the ``agent(...)`` call, used in error messages.
     """
 
-    activate_on: tuple[Pattern, ...]
+    activate_on: tuple[Pattern | AllOf, ...]
     emits: tuple[str, ...] = ()
     prompt: Template | Callable[[AgentContext[Any]], Any] | None = None
     system: Template | Callable[[AgentContext[Any]], Any] | None = None
@@ -80,6 +81,15 @@ class AgentSpec:
     error_signal: str | None = None
     name: str | None = None
     defined_at: str = "?"
+
+    @property
+    def patterns(self) -> tuple[Pattern, ...]:
+        """Every pattern the agent listens on, the patterns of its joins included."""
+        return tuple(
+            p
+            for entry in self.activate_on
+            for p in (entry.patterns if isinstance(entry, AllOf) else (entry,))
+        )
 
     @property
     def needs_harness(self) -> bool:

@@ -20,16 +20,21 @@ from .._core._extension import RunExtension
 from .._core._reporting import Reporter
 from .._core._result import WorkflowResult
 from .._core._routing import RoutingTable
-from .._core._run import RunCore, RunOptions
+from .._core._run import DEFAULT_MAX_ACTIVATIONS, RunCore, RunOptions
 from .._core._signal import Signal
 from .._core._supervisor import ON_ERROR_CHOICES, RestartPolicy
 from .._errors import TemplateError, WorkflowDefinitionError
 from .._json import to_jsonable
+from .._logging import get_logger
 from ..harness.protocol import Harness
 from ..journal._journal import Journal
 from ..journal._resume import resume_run, run_journaled
 from ..recording._plan import RecordingOption, plan_recording, resolve_recording
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
+from ._all_of import AllOf
+from ._check import Finding, check_flow, log_findings
+from ._flow import build_flow
+from ._graph import render_graph
 from ._pattern import Pattern, PatternLike, compile_pattern
 from ._policy import RetryPolicy
 from ._state import StateModel
@@ -57,7 +62,7 @@ class Workflow(Generic[S]):
     def agent(
         self,
         *,
-        activate_on: Sequence[PatternLike] | PatternLike,
+        activate_on: Sequence[PatternLike | AllOf] | PatternLike | AllOf,
         prompt: str | Callable[[AgentContext[S]], str] | None = None,
         emits: Sequence[str] | str = (),
         when: Callable[[AgentContext[S]], Any] | None = None,
@@ -77,7 +82,8 @@ class Workflow(Generic[S]):
     ) -> AgentSpec:
         """Define an agent.
 
-        ``activate_on``: the patterns of the signals that wake it (at least one).
+        ``activate_on``: the patterns of the signals that wake it (at least one), and joins
+        (:func:`all_of`): each entry activates the agent on its own.
         ``prompt``: a template (``{{ state.x }}``, ``{{ signal.payload.y }}`` …) or a callable
         ``ctx -> str``; the rendered text is the user message. ``body``: instead of a prompt,
         a plain Python callable ``ctx -> output`` (sync or async) run without any harness.
@@ -100,11 +106,17 @@ class Workflow(Generic[S]):
         defined_at = f"{frame.f_code.co_filename}:{frame.f_lineno}"
         problems: list[str] = []
 
-        patterns: list[Pattern] = []
+        patterns: list[Pattern | AllOf] = []
         raw_patterns = coerce_sequence(activate_on)
         if not raw_patterns:
             problems.append("activate_on is empty: give at least one signal pattern")
         for raw in raw_patterns:
+            if isinstance(raw, AllOf):
+                join_problems = raw.problems()
+                problems.extend(f"activate_on: {p}" for p in join_problems)
+                if not join_problems:
+                    patterns.append(raw.compiled())
+                continue
             try:
                 patterns.append(compile_pattern(raw))
             except WorkflowDefinitionError as exc:
@@ -232,6 +244,52 @@ class Workflow(Generic[S]):
                 problems.extend(f"{what}: {p}" for p in template.check_fields(fields, fields))
         return problems
 
+    # -- analysis -----------------------------------------------------------------------
+
+    def check(
+        self,
+        *,
+        agents: Mapping[str, AgentSpec],
+        reducers: Mapping[Any, Any] | Sequence[PatternLike | Pattern] | None = None,
+        external: Sequence[PatternLike] = (),
+    ) -> tuple[Finding, ...]:
+        """Analyse the signal flow of ``agents`` before running it; returns the findings.
+
+        ``reducers`` is the run's ``reducers=`` mapping (or just its patterns); ``external``
+        the patterns of signals that may come from outside the run. Kinds: ``self_wake``
+        (warning: an agent's pattern matches a signal its own activation produces, such as
+        ``text:complete``), ``unreachable`` (warning: nothing a run can produce wakes the
+        agent), ``unconsumed`` (info: an emit nobody listens to). Patterns are compared
+        glob-aware. Never raises on a valid definition; runs nothing.
+        """
+        flow = build_flow(
+            agents, list(reducers or ()), external, state_fields=self.state_model.fields
+        )
+        return check_flow(flow)
+
+    def graph(
+        self,
+        agents: Mapping[str, AgentSpec],
+        format: Literal["mermaid", "dot"] = "mermaid",
+        *,
+        reducers: Mapping[Any, Any] | Sequence[PatternLike | Pattern] | None = None,
+        external: Sequence[PatternLike] = (),
+        activations: Mapping[str, int] | None = None,
+    ) -> str:
+        """The signal flow of ``agents`` as a diagram: Mermaid (``"mermaid"``) or Graphviz
+        DOT (``"dot"``) text.
+
+        Agents are boxes, ``workflow:start`` (and ``external``, ``reducers`` when given) are
+        drawn apart, joins are diamonds; an edge is labelled with the signals that connect
+        its ends. ``activations`` (agent name -> count, say from a run's
+        ``result.metrics.agents``) is written into the boxes. Raises
+        :class:`WorkflowDefinitionError` for an unknown format.
+        """
+        flow = build_flow(
+            agents, list(reducers or ()), external, state_fields=self.state_model.fields
+        )
+        return render_graph(flow, format, activations)
+
     # -- running ------------------------------------------------------------------------
 
     def prepare(
@@ -244,7 +302,7 @@ class Workflow(Generic[S]):
         timeout: float | None = None,
         reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
         reporters: Sequence[Reporter] = (),
-        max_activations: int | None = None,
+        max_activations: int | None = DEFAULT_MAX_ACTIVATIONS,
         run_id: str | None = None,
         on_end: Literal["cancel", "drain"] = "cancel",
         restart: RestartPolicy | None = None,
@@ -390,9 +448,9 @@ class Workflow(Generic[S]):
         cached = self._routing_cache.get(key)
         if cached is not None:
             return cached[1]
-        table = RoutingTable(
-            [spec.activate_on for spec in agents.values()], [p for p, _ in reducers]
-        )
+        table = RoutingTable([spec.patterns for spec in agents.values()], [p for p, _ in reducers])
+        # A new set of agents: its flow warnings are logged once, not once per run.
+        log_findings(self.check(agents=agents, reducers=[p for p, _ in reducers]), get_logger())
         if len(self._routing_cache) >= _ROUTING_CACHE_SIZE:
             self._routing_cache.pop(next(iter(self._routing_cache)))
         # Keep the specs alive with the entry so their ids cannot be reused while cached.
@@ -409,7 +467,7 @@ class Workflow(Generic[S]):
         timeout: float | None = None,
         reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
         reporters: Sequence[Reporter] = (),
-        max_activations: int | None = None,
+        max_activations: int | None = DEFAULT_MAX_ACTIVATIONS,
         run_id: str | None = None,
         on_end: Literal["cancel", "drain"] = "cancel",
         restart: RestartPolicy | None = None,
@@ -428,7 +486,8 @@ class Workflow(Generic[S]):
         signal pattern to ``(state, signal) -> state``, applied by the state actor.
         ``restart`` makes the run a supervisor that restarts crashed agents
         (:class:`RestartPolicy`) instead of failing.
-        ``max_activations`` guards against signal loops. ``mailbox_size``/``inbox_size``
+        ``max_activations`` guards against signal loops: at most this many activations per
+        run (default 10,000), then :class:`ActivationLimitError`; ``None`` is unbounded. ``mailbox_size``/``inbox_size``
         bound agent mailboxes and the broker inbox. ``recording`` records the run into a
         store or replays a recording instead of calling harnesses: a
         :class:`~openharness_actors.Recording`, a mode string (``"live"``, ``"record"``,
@@ -500,7 +559,7 @@ class Workflow(Generic[S]):
         timeout: float | None = None,
         reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
         reporters: Sequence[Reporter] = (),
-        max_activations: int | None = None,
+        max_activations: int | None = DEFAULT_MAX_ACTIVATIONS,
         on_end: Literal["cancel", "drain"] = "cancel",
         restart: RestartPolicy | None = None,
         mailbox_size: int = 64,

@@ -1,7 +1,7 @@
 """The command line's entry point: the parser, the dispatch, and errors mapped to exit codes.
 
 Each command group lives in its own module (``run``, ``resume``, ``batch``, ``recordings``,
-``trace``)
+``trace``, ``flow`` for ``check`` and ``graph``)
 with a ``register(subparsers)`` that sets an async ``handler``. :func:`main` parses, sets up
 logging (``--log-level``, else ``LOG_LEVEL``, else ``warn``), runs the handler under
 ``trio.run`` and turns what escapes into a message on stderr and an exit code (``_exit``).
@@ -19,14 +19,14 @@ import trio
 from .. import __version__
 from .._errors import OpenHarnessError
 from .._log_setup import configure_logging, parse_level
-from . import batch, recordings, resume, run, trace
+from . import batch, flow, recordings, resume, run, trace
 from ._exit import EXIT_CODES_HELP, ExitCode, UsageError, exit_code_for
 
 __all__ = ["build_parser", "main"]
 
 PROG = "openharness-actors"
 
-COMMANDS = (run, resume, batch, recordings, trace)
+COMMANDS = (run, resume, batch, recordings, trace, flow)
 """The command modules, in ``--help`` order; each has ``register(subparsers)``."""
 
 

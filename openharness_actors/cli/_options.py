@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import textwrap
 
+from .._core._run import DEFAULT_MAX_ACTIVATIONS
+
 __all__ = [
+    "activation_limit",
     "add_run_options",
     "add_signals_option",
     "positive_float",
@@ -36,12 +39,23 @@ def positive_int(text: str) -> int:
     return value
 
 
+def activation_limit(text: str) -> int | None:
+    """argparse type: an integer >= 1, or ``none`` for no limit."""
+    if text.strip().lower() == "none":
+        return None
+    return positive_int(text)
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options ``run`` and ``batch`` share: the target, limits and output."""
     parser.add_argument("target", metavar="path.py[:NAME]", help="the workflow to run")
     parser.add_argument("--timeout", type=positive_float, metavar="SECONDS", help="per run")
     parser.add_argument(
-        "--max-activations", type=positive_int, metavar="N", help="loop guard, per run"
+        "--max-activations",
+        type=activation_limit,
+        default=DEFAULT_MAX_ACTIVATIONS,
+        metavar="N",
+        help=f"loop guard, per run (default {DEFAULT_MAX_ACTIVATIONS}; 'none': unbounded)",
     )
     parser.add_argument("--json", action="store_true", help="write the result as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")

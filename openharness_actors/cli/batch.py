@@ -68,8 +68,7 @@ async def batch_command(args: argparse.Namespace) -> int:
     options: dict[str, Any] = dict(target.options)
     if args.timeout is not None:
         options["timeout"] = args.timeout
-    if args.max_activations is not None:
-        options["max_activations"] = args.max_activations
+    options["max_activations"] = args.max_activations
     progress: Callable[[BatchProgress], None] | bool = False
     if not args.quiet:
         progress = _with_total(ProgressPrinter(sys.stderr), await _count_lines(inputs))

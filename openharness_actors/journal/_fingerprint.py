@@ -58,7 +58,10 @@ def describe_changes(recorded: Mapping[str, Any], current: Mapping[str, Any]) ->
 
 def _describe_agent(spec: AgentSpec) -> list[Any]:
     return [
-        [(p.kind, p.source) for p in spec.activate_on],
+        [
+            (p.kind, p.source) if isinstance(p, Pattern) else ("join", str(p))
+            for p in spec.activate_on
+        ],
         list(spec.emits),
         spec.updates,
         _text_id(spec.prompt),
