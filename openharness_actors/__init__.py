@@ -3,8 +3,9 @@
 Agents declare the signals that wake them (``activate_on``), the signals they emit and the
 state key they update; the workflow emerges from the signal flow. See ``README.md``.
 
-``AnthropicHarness``/``ClaudeHarness`` are imported on first access, so that importing the
-package does not import the ``anthropic`` SDK until a program uses it.
+``AnthropicHarness``/``ClaudeHarness`` and ``ClaudeCodeHarness`` are imported on first access,
+so that importing the package does not import the ``anthropic`` SDK until a program uses it
+(``claude_agent_sdk`` is imported later still: by a ``ClaudeCodeHarness``'s first call).
 """
 
 import typing as _typing
@@ -94,6 +95,7 @@ if _typing.TYPE_CHECKING:
         AnthropicHarness as AnthropicHarness,
         ClaudeHarness as ClaudeHarness,
     )
+    from .harness.claude_code import ClaudeCodeHarness as ClaudeCodeHarness
 
 __version__ = "0.1.0"
 
@@ -111,6 +113,7 @@ __all__ = [
     "CallLimiter",
     "CallLimits",
     "CaseResult",
+    "ClaudeCodeHarness",
     "ClaudeHarness",
     "ConsoleReporter",
     "Engine",
@@ -173,5 +176,9 @@ __all__ = [
 
 
 __getattr__, __dir__ = _lazy_exports(
-    __name__, globals(), ".harness.anthropic", ("AnthropicHarness", "ClaudeHarness")
+    __name__,
+    globals(),
+    ".harness.anthropic",
+    ("AnthropicHarness", "ClaudeHarness"),
+    also={".harness.claude_code": ("ClaudeCodeHarness",)},
 )
