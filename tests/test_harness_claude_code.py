@@ -8,6 +8,7 @@ fake server. Each test is one trio run, so each starts at least one CLI process 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -28,7 +29,10 @@ from openharness_actors.testing import (
     tool_use_reply,
 )
 
-pytest.importorskip("claude_agent_sdk")  # CI installs it (the [test] extra): only local runs skip
+if os.environ.get("CI"):
+    import claude_agent_sdk  # noqa: F401  # CI installs it (the [test] extra): never skipped there
+else:
+    pytest.importorskip("claude_agent_sdk")
 
 from openharness_actors import ClaudeCodeHarness  # noqa: E402
 
@@ -56,9 +60,7 @@ async def server() -> AsyncIterator[FakeAnthropic]:
 
 
 @pytest.fixture
-def make_harness(
-    server: FakeAnthropic, tmp_path: Path
-) -> Callable[..., ClaudeCodeHarness]:
+def make_harness(server: FakeAnthropic, tmp_path: Path) -> Callable[..., ClaudeCodeHarness]:
     def make(**options: Any) -> ClaudeCodeHarness:
         options.setdefault("cwd", tmp_path)
         return ClaudeCodeHarness(env=cli_env(server, tmp_path / "home"), **options)
@@ -292,7 +294,9 @@ async def test_recorded_through_the_cli_replays_without_it(
     assert all(KEY not in f.read_text() for f in files if f.is_file())
 
     replayed = await wf.run_reactive(
-        agents=agents, state=Doc("Oslo"), recording=Recording(mode="replay", store=store, name="trip")
+        agents=agents,
+        state=Doc("Oslo"),
+        recording=Recording(mode="replay", store=store, name="trip"),
     )
     assert replayed.state == recorded.state
     assert [s.name for s in replayed.signals] == [s.name for s in recorded.signals]
