@@ -19,7 +19,13 @@ import attrs
 import pytest
 import trio
 
-from openharness_actors import HarnessError, JsonlSignalStore, Recording, create_workflow
+from openharness_actors import (
+    ClaudeCodeHarness,
+    HarnessError,
+    JsonlSignalStore,
+    Recording,
+    create_workflow,
+)
 from openharness_actors.testing import (
     FakeAnthropic,
     http_error,
@@ -33,8 +39,6 @@ if os.environ.get("CI"):
     import claude_agent_sdk  # noqa: F401  # CI installs it (the [test] extra): never skipped there
 else:
     pytest.importorskip("claude_agent_sdk")
-
-from openharness_actors import ClaudeCodeHarness  # noqa: E402
 
 KEY = "sk-ant-claude-code-test-0123456789"
 TOOL_PREFIX = "mcp__openharness__"
