@@ -68,6 +68,7 @@ from .harness import (
     HarnessResult as HarnessResult,
     LocalCallLimiter as LocalCallLimiter,
     ScriptedHarness as ScriptedHarness,
+    choose_harness as choose_harness,
 )
 from .journal import Journal as Journal
 from .recording import (
@@ -166,6 +167,7 @@ __all__ = [
     "WorkflowDefinitionError",
     "WorkflowResult",
     "WorkflowTimeoutError",
+    "choose_harness",
     "compile_pattern",
     "configure_logging",
     "create_workflow",

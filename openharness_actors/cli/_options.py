@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import textwrap
 
+from ..harness.choose import HARNESS_CHOICES
+
 __all__ = [
     "add_run_options",
     "add_signals_option",
@@ -42,6 +44,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=positive_float, metavar="SECONDS", help="per run")
     parser.add_argument(
         "--max-activations", type=positive_int, metavar="N", help="loop guard, per run"
+    )
+    parser.add_argument(
+        "--harness",
+        choices=HARNESS_CHOICES,
+        help="the harness instead of the file's: anthropic (ANTHROPIC_API_KEY), claude-code "
+        "(a Claude Code login), auto (the first of those found, else the file's)",
     )
     parser.add_argument("--json", action="store_true", help="write the result as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")

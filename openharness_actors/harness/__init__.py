@@ -8,6 +8,7 @@ program uses it (``claude_agent_sdk`` waits for a ``ClaudeCodeHarness``'s first 
 import typing as _typing
 
 from .._lazy import lazy_exports as _lazy_exports
+from .choose import choose_harness as choose_harness
 from .function import FunctionHarness as FunctionHarness
 from .limits import (
     CallLimiter as CallLimiter,
@@ -57,6 +58,7 @@ __all__ = [
     "ThinkingDelta",
     "ToolCall",
     "ToolResult",
+    "choose_harness",
 ]
 
 

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -59,24 +60,31 @@ def find_cli(cli_path: str | os.PathLike[str] | None = None) -> str | None:
     return shutil.which("claude")
 
 
-def logged_in(cli_path: str | os.PathLike[str] | None = None) -> bool:
+def logged_in(
+    cli_path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> bool:
     """Whether the CLI reports a Claude login of its own (a subscription, ``claude setup-token``
-    or any other method it knows), asked with ``claude auth status`` (about half a second; the
-    answer is cached per CLI). ``ANTHROPIC_API_KEY`` is left out of the check: a key is for
+    or any other method it knows), asked with ``claude auth status`` in ``environ`` (default:
+    this process's environment); about half a second, then cached per CLI and environment.
+    ``ANTHROPIC_API_KEY`` is left out of the check: a key is for
     :class:`~openharness_actors.AnthropicHarness`. ``False`` without a CLI, or when the check
     fails or times out."""
     cli = find_cli(cli_path)
-    return cli is not None and _logged_in(cli)
+    env = {
+        key: value
+        for key, value in (os.environ if environ is None else environ).items()
+        if key != "ANTHROPIC_API_KEY"
+    }
+    env.setdefault("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+    return cli is not None and _logged_in(cli, tuple(sorted(env.items())))
 
 
 @functools.cache
-def _logged_in(cli: str) -> bool:
-    env = {key: value for key, value in os.environ.items() if key != "ANTHROPIC_API_KEY"}
-    env.setdefault("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+def _logged_in(cli: str, env: tuple[tuple[str, str], ...]) -> bool:
     try:
         done = subprocess.run(
             [cli, "auth", "status", "--json"],
-            env=env,
+            env=dict(env),
             capture_output=True,
             text=True,
             timeout=_LOGIN_TIMEOUT,
