@@ -326,3 +326,72 @@ def test_preflight_names_a_missing_cli(tmp_path: Path) -> None:
     with pytest.raises(WorkflowDefinitionError, match="no claude CLI"):
         harness.preflight()
     ClaudeCodeHarness().preflight()
+
+
+async def test_concurrency_limit_and_call_limiter_are_honoured(
+    server: FakeAnthropic, make_harness: Callable[..., ClaudeCodeHarness]
+) -> None:
+    """max_concurrency=1 runs two calls one after the other; each holds a limiter permit."""
+    from openharness_actors import CallLimits, LocalCallLimiter
+    from openharness_actors.harness import HarnessRequest
+
+    async def emit(event: Any) -> None:
+        del event
+
+    limiter = LocalCallLimiter(CallLimits(concurrency=2))
+    server.default = text_reply("fine", latency=0.2)
+    async with make_harness(max_concurrency=1, limiter=limiter) as harness:
+        async with trio.open_nursery() as nursery:
+            for index in range(2):
+                nursery.start_soon(harness.run, HarnessRequest("a", f"q{index}", "r"), emit)
+        stats = harness.statistics()
+    assert (stats.calls, stats.peak_in_flight, server.statistics().peak_in_flight) == (2, 1, 1)
+    assert (stats.processes_started, stats.processes_reused) == (1, 1)
+    assert limiter.statistics().granted == 2 and limiter.statistics().in_use == 0
+
+
+def child_pids() -> set[int]:
+    """The live child processes of this process (Linux /proc)."""
+    found: set[int] = set()
+    for children in Path("/proc/self/task").glob("*/children"):
+        found.update(int(pid) for pid in children.read_text().split())
+    return {pid for pid in found if Path(f"/proc/{pid}").exists() and _alive(pid)}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_idle_processes_close_when_the_trio_run_ends(tmp_path: Path) -> None:
+    """A reused process left idle (no aclose) is closed when its trio run ends."""
+    from openharness_actors.harness import HarnessRequest
+
+    async def main() -> tuple[int, set[int]]:
+        async def emit(event: Any) -> None:
+            del event
+
+        async with open_fake_anthropic(text_reply("hi")) as fake:
+            (tmp_path / "home").mkdir()
+            harness = ClaudeCodeHarness(env=cli_env(fake, tmp_path / "home"), cwd=tmp_path)
+            await harness.run(HarnessRequest("a", "hello", "r"), emit)
+            return harness.statistics().idle_processes, child_pids()
+
+    before = child_pids()
+    idle, during = trio.run(main)
+    assert idle == 1 and during - before
+    assert not (child_pids() - before)
+
+
+def test_a_pickled_harness_keeps_its_configuration_not_its_processes() -> None:
+    """Pickling (as a Ray batch ships a harness) keeps the settings, drops pool and counters."""
+    import pickle
+
+    harness = ClaudeCodeHarness("claude-haiku-4-5", max_turns=3, max_concurrency=2, reuse=False)
+    copy = pickle.loads(pickle.dumps(harness))
+    assert (copy.model, copy.reuse, copy.max_concurrency) == ("claude-haiku-4-5", False, 2)
+    assert copy.statistics().calls == 0 and copy.statistics().idle_processes == 0
