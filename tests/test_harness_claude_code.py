@@ -395,3 +395,20 @@ def test_a_pickled_harness_keeps_its_configuration_not_its_processes() -> None:
     copy = pickle.loads(pickle.dumps(harness))
     assert (copy.model, copy.reuse, copy.max_concurrency) == ("claude-haiku-4-5", False, 2)
     assert copy.statistics().calls == 0 and copy.statistics().idle_processes == 0
+
+
+def test_the_harness_is_exported_at_the_root_and_from_its_package() -> None:
+    """ClaudeCodeHarness and choose_harness are public at the root, the same objects below."""
+    import openharness_actors
+    import openharness_actors.harness
+    import openharness_actors.harness.claude_code as claude_code
+
+    for module in (openharness_actors, openharness_actors.harness):
+        assert {"ClaudeCodeHarness", "choose_harness"} <= set(module.__all__)
+        assert module.ClaudeCodeHarness is claude_code.ClaudeCodeHarness
+    assert claude_code.__all__ == [
+        "ClaudeCodeHarness",
+        "ClaudeCodeHarnessStatistics",
+        "find_cli",
+        "logged_in",
+    ]

@@ -50,7 +50,16 @@ class Session:
     ) -> Session:
         """Start and connect a CLI process with ``options``."""
         client = sdk.ClaudeSDKClient(options)
-        await client.connect()
+        try:
+            await client.connect()
+        except BaseException:  # failed or cancelled while starting: leave no process behind
+            with (
+                trio.CancelScope(shield=True),
+                trio.move_on_after(CLOSE_TIMEOUT),
+                contextlib.suppress(Exception),
+            ):
+                await client.disconnect()
+            raise
         return cls(shape, client, bridge)
 
     async def exchange(
