@@ -93,11 +93,28 @@ class Session:
             if interrupt:
                 with contextlib.suppress(Exception), trio.move_on_after(CLOSE_TIMEOUT / 2):
                     await self.client.interrupt()
+                    # Read the interrupted turn to its end, so that the CLI is idle (writes
+                    # nothing more) when the SDK closes: a message arriving while it closes
+                    # leaves the SDK's stdout reader to the garbage collector.
+                    await self._drain(until_result=True)
             with contextlib.suppress(Exception):
                 await self.client.disconnect()
             with contextlib.suppress(Exception):  # the stream ended: let the iterator finish
-                async for message in self._messages:
-                    del message
+                await self._drain(until_result=False)
+
+    async def _drain(self, *, until_result: bool) -> None:
+        """Read messages up to the next ``ResultMessage`` (``until_result``), else to the end
+        of the stream (``StopAsyncIteration`` ends it there)."""
+        try:
+            message = await self._messages.__anext__()
+        except StopAsyncIteration:
+            if not until_result:
+                return
+            # the call's cancellation ended the call's iterator: read on with a new one
+            self._messages = self.client.receive_messages()
+            message = await self._messages.__anext__()
+        while not (until_result and type(message).__name__ == "ResultMessage"):
+            message = await self._messages.__anext__()
 
 
 class SessionPool:
