@@ -37,12 +37,12 @@ import trio.lowlevel
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "peers"))
 
-from openharness_actors._define._agent import AgentContext  # noqa: E402
-from openharness_actors._define._pattern import compile_pattern  # noqa: E402
 from openharness_actors._core._quiescence import WorkCounter  # noqa: E402
 from openharness_actors._core._routing import RoutingTable  # noqa: E402
 from openharness_actors._core._signal import Signal, SignalSource, new_signal_id  # noqa: E402
 from openharness_actors._core._usage import Usage  # noqa: E402
+from openharness_actors._define._agent import AgentContext  # noqa: E402
+from openharness_actors._define._pattern import compile_pattern  # noqa: E402
 from openharness_actors.harness.protocol import HarnessRequest  # noqa: E402
 
 LOOPS = 20_000

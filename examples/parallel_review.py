@@ -1,9 +1,13 @@
 """Parallel review: three reviewers read the same change at once; a decider weighs them.
 
 Run it: ``python examples/parallel_review.py [file-to-review]``. With ``ANTHROPIC_API_KEY`` set
-it calls Claude; without, scripted reviewers answer, so it works offline. A live view of the
-agents goes to stderr (redrawn in place on a terminal, plain lines otherwise); the reviews and
-the decision go to stdout.
+it calls Claude through the API; without a key but with a logged-in Claude Code (the ``claude``
+CLI of ``pip install 'openharness-actors[claude-code]'``, signed in with your subscription) it
+runs through Claude Code; with neither, scripted reviewers answer, so it works offline
+(``OPENHARNESS_HARNESS=offline`` forces that). A live view of the agents goes to stderr
+(redrawn in place on a terminal, plain lines otherwise); the reviews and the decision go to
+stdout. The command line runs it too:
+``openharness-actors run examples/parallel_review.py:cli --state '{"change": "x = 1"}'``.
 
 The shape: every reviewer activates on ``workflow:start`` (so they run in parallel), writes its
 own state key and emits ``review:done``. The decider waits on a join,
@@ -14,9 +18,9 @@ are in, whatever order they finish in (``ctx.signals`` holds the three ``review:
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 import trio
@@ -28,6 +32,7 @@ from openharness_actors import (
     ScriptedHarness,
     WorkflowResult,
     all_of,
+    choose_harness,
     create_workflow,
 )
 
@@ -99,14 +104,27 @@ SCRIPT = {
 }
 
 
-def make_harness() -> Harness:
-    """Claude when a key is available, otherwise scripted reviewers with human-ish delays."""
-    if os.environ.get("ANTHROPIC_API_KEY"):
-        from openharness_actors import AnthropicHarness
-
-        return AnthropicHarness()  # the current Sonnet; key from ANTHROPIC_API_KEY
+def scripted() -> Harness:
+    """Scripted reviewers with human-ish delays."""
     delays = {"security": 0.6, "performance": 0.9, "style": 0.3, "decider": 0.4}
     return ScriptedHarness(SCRIPT, delay=delays, chunk_size=12)
+
+
+def make_harness() -> Harness:
+    """AnthropicHarness with a key, ClaudeCodeHarness with a Claude Code login, else scripted."""
+    harness = choose_harness(scripted)
+    assert harness is not None
+    return harness
+
+
+def cli() -> dict[str, Any]:
+    """What ``openharness-actors run examples/parallel_review.py:cli`` runs."""
+    return {
+        "workflow": workflow,
+        "agents": AGENTS,
+        "harness": make_harness(),
+        "end_when": lambda s: s.decision is not None,
+    }
 
 
 async def review(change: str, harness: Harness | None = None) -> WorkflowResult[State]:

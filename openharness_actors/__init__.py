@@ -3,8 +3,9 @@
 Agents declare the signals that wake them (``activate_on``), the signals they emit and the
 state key they update; the workflow emerges from the signal flow. See ``README.md``.
 
-``AnthropicHarness``/``ClaudeHarness`` are imported on first access, so that importing the
-package does not import the ``anthropic`` SDK until a program uses it.
+``AnthropicHarness``/``ClaudeHarness`` and ``ClaudeCodeHarness`` are imported on first access,
+so that importing the package does not import the ``anthropic`` SDK until a program uses it
+(``claude_agent_sdk`` is imported later still: by a ``ClaudeCodeHarness``'s first call).
 """
 
 import typing as _typing
@@ -73,6 +74,7 @@ from .harness import (
     HarnessResult as HarnessResult,
     LocalCallLimiter as LocalCallLimiter,
     ScriptedHarness as ScriptedHarness,
+    choose_harness as choose_harness,
 )
 from .journal import Journal as Journal
 from .recording import (
@@ -100,6 +102,7 @@ if _typing.TYPE_CHECKING:
         AnthropicHarness as AnthropicHarness,
         ClaudeHarness as ClaudeHarness,
     )
+    from .harness.claude_code import ClaudeCodeHarness as ClaudeCodeHarness
 
 __version__ = "0.1.0"
 
@@ -118,6 +121,7 @@ __all__ = [
     "CallLimiter",
     "CallLimits",
     "CaseResult",
+    "ClaudeCodeHarness",
     "ClaudeHarness",
     "ConsoleReporter",
     "Engine",
@@ -172,6 +176,7 @@ __all__ = [
     "WorkflowResult",
     "WorkflowTimeoutError",
     "all_of",
+    "choose_harness",
     "compile_pattern",
     "configure_logging",
     "create_workflow",
@@ -183,5 +188,9 @@ __all__ = [
 
 
 __getattr__, __dir__ = _lazy_exports(
-    __name__, globals(), ".harness.anthropic", ("AnthropicHarness", "ClaudeHarness")
+    __name__,
+    globals(),
+    ".harness.anthropic",
+    ("AnthropicHarness", "ClaudeHarness"),
+    also={".harness.claude_code": ("ClaudeCodeHarness",)},
 )

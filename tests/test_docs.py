@@ -21,6 +21,7 @@ EXAMPLES = sorted(p for p in (ROOT / "examples").rglob("*.py") if not p.name.sta
 def offline_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
     env["PYTHONPATH"] = str(ROOT)
+    env["OPENHARNESS_HARNESS"] = "offline"  # never a live harness, even with a Claude Code login
     return env
 
 

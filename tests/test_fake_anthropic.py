@@ -162,3 +162,81 @@ async def test_raw_sse_events_and_statistics() -> None:
     assert not server.requests[2].finished
     assert statistics.dropped == 0
     assert json.loads(json.dumps(server.requests[0].body))["stream"] is True
+
+
+async def raw_exchange(server: FakeAnthropic, request: bytes) -> bytes:
+    """Send ``request`` as raw bytes and read until the server closes or goes quiet."""
+    stream = await trio.open_tcp_stream("127.0.0.1", int(server.base_url.rsplit(":", 1)[1]))
+    async with stream:
+        await stream.send_all(request)
+        received = bytearray()
+        with trio.move_on_after(1):
+            while chunk := await stream.receive_some():
+                received += chunk
+                if b"\r\n\r\n" in received and request.startswith((b"HEAD", b"GET")):
+                    break
+    return bytes(received)
+
+
+async def test_head_and_get_probes_get_empty_answers_and_keep_the_server_up() -> None:
+    """HEAD and GET are answered without a body (200 on / and /api/hello, else 404)."""
+    async with open_fake_anthropic() as server, client_for(server) as client:
+        with trio.fail_after(5):
+            head = await raw_exchange(server, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+            probe = await raw_exchange(server, b"GET /api/hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            other = await raw_exchange(server, b"HEAD /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and head.endswith(b"\r\n\r\n")
+        assert probe.startswith(b"HTTP/1.1 200") and b"content-length: 0" in probe
+        assert other.startswith(b"HTTP/1.1 404")
+        message = await client.messages.create(model="m", max_tokens=10, messages=MESSAGES)
+    assert message.content
+    assert [r.method for r in server.requests] == ["HEAD", "GET", "HEAD", "POST"]
+    assert server.errors == []
+
+
+async def test_a_broken_connection_never_takes_the_server_down() -> None:
+    """Garbage bytes and a non-list messages field fail that request only; the next one works."""
+    async with open_fake_anthropic() as server, client_for(server) as client:
+        with trio.fail_after(5):
+            garbage = await raw_exchange(server, b"\x00\x01 not http at all\r\n\r\n")
+        assert not garbage.startswith(b"HTTP/1.1 200")
+        with pytest.raises(anthropic.BadRequestError, match="list of objects"):
+            await client.post(
+                "/v1/messages",
+                body={"model": "m", "max_tokens": 1, "messages": ["hi"]},
+                cast_to=object,
+            )
+        message = await client.messages.create(model="m", max_tokens=10, messages=MESSAGES)
+    assert message.content
+
+
+async def test_the_clis_extra_fields_query_string_and_system_messages_are_tolerated() -> None:
+    """?beta=true, unknown fields and system-role messages between turns are accepted."""
+    messages: list[dict[str, object]] = [
+        {"role": "user", "content": "weather?"},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}],
+        },
+        {"role": "system", "content": "a note from the harness"},
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}],
+        },
+    ]
+    async with open_fake_anthropic() as server, client_for(server) as client:
+        reply = await client.post(
+            "/v1/messages?beta=true",
+            body={
+                "model": "m",
+                "max_tokens": 10,
+                "messages": messages,
+                "context_management": {"edits": []},
+                "metadata": {"user_id": "u"},
+            },
+            cast_to=object,
+        )
+    assert isinstance(reply, dict) and reply["type"] == "message"
+    (request,) = server.requests
+    assert request.path == "/v1/messages"
+    assert request.tool_results == [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}]

@@ -6,6 +6,7 @@ import argparse
 import textwrap
 
 from .._core._run import DEFAULT_MAX_ACTIVATIONS
+from ..harness.choose import HARNESS_CHOICES
 
 __all__ = [
     "activation_limit",
@@ -56,6 +57,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_ACTIVATIONS,
         metavar="N",
         help=f"loop guard, per run (default {DEFAULT_MAX_ACTIVATIONS}; 'none': unbounded)",
+    )
+    parser.add_argument(
+        "--harness",
+        choices=HARNESS_CHOICES,
+        help="the harness instead of the file's: anthropic (ANTHROPIC_API_KEY), claude-code "
+        "(a Claude Code login), auto (the first of those found, else the file's)",
     )
     parser.add_argument("--json", action="store_true", help="write the result as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")

@@ -35,8 +35,16 @@ import cattrs
 from .._define._workflow import Workflow
 from .._errors import WorkflowDefinitionError
 from .._json import converter
+from ..harness.choose import HarnessChoice, choose_harness
 
-__all__ = ["OPTION_NAMES", "TARGET_HELP", "Target", "initial_state", "load_target"]
+__all__ = [
+    "OPTION_NAMES",
+    "TARGET_HELP",
+    "Target",
+    "initial_state",
+    "load_target",
+    "with_harness",
+]
 
 OPTION_NAMES = ("agents", "harness", "end_when", "reducers", "restart", "on_end")
 """The run options a workflow file may give (``agents`` is required)."""
@@ -125,6 +133,23 @@ def load_target(spec: str) -> Target:
         raise WorkflowDefinitionError(f"{spec}: factory {attribute!r} returned no 'agents'")
     options = {name: made[name] for name in OPTION_NAMES if name in made}
     return Target(spec, workflow, _checked_options(spec, options))
+
+
+def with_harness(target: Target, choice: HarnessChoice | None) -> Target:
+    """``--harness``: ``anthropic`` or ``claude-code`` replaces the file's harness; ``auto``
+    does so when a key or a Claude Code login is found (see :func:`choose_harness`), else keeps
+    the file's; ``offline`` and ``None`` keep the file's."""
+    if choice is None or choice == "offline":
+        return target
+    harness = choose_harness(choice=choice)
+    if harness is None:
+        if "harness" in target.options:
+            return target
+        raise WorkflowDefinitionError(
+            f"{target.spec}: --harness auto found no ANTHROPIC_API_KEY and no Claude Code login, "
+            "and the file gives no harness"
+        )
+    return attrs.evolve(target, options={**target.options, "harness": harness})
 
 
 def _has_attribute(spec: str) -> bool:

@@ -25,7 +25,7 @@ from ._exit import EXIT_CODES_HELP, ExitCode, UsageError, exit_code_for_signal
 from ._format import format_duration, write_json
 from ._interrupt import cancel_on_signals
 from ._options import add_run_options, positive_int, wrap
-from ._target import TARGET_HELP, load_target
+from ._target import TARGET_HELP, load_target, with_harness
 
 __all__ = ["register"]
 
@@ -64,7 +64,7 @@ async def batch_command(args: argparse.Namespace) -> int:
     inputs = trio.Path(args.inputs)
     if not await inputs.is_file():
         raise UsageError(f"--inputs: no such file {args.inputs!r}")
-    target = load_target(args.target)
+    target = with_harness(load_target(args.target), args.harness)
     options: dict[str, Any] = dict(target.options)
     if args.timeout is not None:
         options["timeout"] = args.timeout

@@ -27,7 +27,7 @@ from ._interrupt import cancel_on_signals
 from ._options import add_run_options, add_signals_option, wrap
 from ._outcome import Outcome, Progress, refuse, report
 from ._store import open_store
-from ._target import TARGET_HELP, Target, load_target
+from ._target import TARGET_HELP, Target, load_target, with_harness
 
 __all__ = ["register", "run_journaled"]
 
@@ -93,7 +93,7 @@ async def run_journaled(args: argparse.Namespace, target: Target, state: Any) ->
 async def resume_command(args: argparse.Namespace) -> int:
     """``resume RUN_ID path.py[:NAME]``: finish a journaled run."""
     try:
-        target = load_target(args.target)
+        target = with_harness(load_target(args.target), args.harness)
         store = open_store(args.journal, must_exist=True)
     except OpenHarnessError as exc:
         return refuse(exc, as_json=args.json)

@@ -30,7 +30,7 @@ from ._interrupt import Interruption, cancel_on_signals
 from ._options import add_run_options, add_signals_option, wrap
 from ._outcome import Outcome, Progress, refuse, report
 from ._store import STORE_HELP, open_store
-from ._target import TARGET_HELP, Target, initial_state, load_target
+from ._target import TARGET_HELP, Target, initial_state, load_target, with_harness
 from .resume import run_journaled
 
 __all__ = ["read_state", "register"]
@@ -91,7 +91,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 async def run_command(args: argparse.Namespace) -> int:
     """Run the target once; see the module docstring."""
     try:
-        target = load_target(args.target)
+        target = with_harness(load_target(args.target), args.harness)
         state = initial_state(target, read_state(args))
         if args.durability is not None and args.journal is None:
             raise UsageError("--durability needs --journal")

@@ -1,12 +1,14 @@
 """Harnesses: the seam between agents and models. See :mod:`.protocol`.
 
-``AnthropicHarness`` (and its alias ``ClaudeHarness``) is imported on first access, so that
-importing the package does not import the ``anthropic`` SDK until a program uses it.
+``AnthropicHarness`` (and its alias ``ClaudeHarness``) and ``ClaudeCodeHarness`` are imported
+on first access, so that importing the package does not import the ``anthropic`` SDK until a
+program uses it (``claude_agent_sdk`` waits for a ``ClaudeCodeHarness``'s first call).
 """
 
 import typing as _typing
 
 from .._lazy import lazy_exports as _lazy_exports
+from .choose import choose_harness as choose_harness
 from .function import FunctionHarness as FunctionHarness
 from .limits import (
     CallLimiter as CallLimiter,
@@ -32,12 +34,14 @@ from .scripted import ScriptedHarness as ScriptedHarness
 
 if _typing.TYPE_CHECKING:
     from .anthropic import AnthropicHarness as AnthropicHarness, ClaudeHarness as ClaudeHarness
+    from .claude_code import ClaudeCodeHarness as ClaudeCodeHarness
 
 __all__ = [
     "AnthropicHarness",
     "CallLimiter",
     "CallLimits",
     "CallPermit",
+    "ClaudeCodeHarness",
     "ClaudeHarness",
     "EventSink",
     "FunctionHarness",
@@ -54,9 +58,14 @@ __all__ = [
     "ThinkingDelta",
     "ToolCall",
     "ToolResult",
+    "choose_harness",
 ]
 
 
 __getattr__, __dir__ = _lazy_exports(
-    __name__, globals(), ".anthropic", ("AnthropicHarness", "ClaudeHarness")
+    __name__,
+    globals(),
+    ".anthropic",
+    ("AnthropicHarness", "ClaudeHarness"),
+    also={".claude_code": ("ClaudeCodeHarness",)},
 )

@@ -26,8 +26,12 @@ and their peak, and notices clients that disconnect before their response is com
 (:attr:`RecordedRequest.disconnected`). Like the real API it answers 401 without a key
 (``x-api-key`` header or bearer token), and 400 for a body without ``model``,
 ``max_tokens`` or ``messages`` or with a ``tool_use`` that the next message does not
-answer with a ``tool_result``. A default
-callable that raises gets a 500 answer and its exception is kept in ``errors``.
+answer with a ``tool_result`` (``system``-role messages in between are skipped, as the
+``claude`` CLI sends them; unknown fields and query strings such as ``?beta=true`` are
+ignored). ``HEAD`` and ``GET`` requests (the CLI's probes) get an empty answer: 200 for ``/``
+and ``/api/hello``, 404 elsewhere. A default callable that raises gets a 500 answer and its
+exception is kept in ``errors``; so is any other failure while serving a connection, which
+closes that connection only, never the server.
 No TLS, no HTTP/2, no real tokenizer (usage is estimated at four characters per token
 unless a reply sets it).
 
@@ -82,6 +86,8 @@ _ERROR_TYPES = {
     529: "overloaded_error",
 }
 _MAX_BODY = 32 * 1024 * 1024
+_PROBE_PATHS = frozenset({"/", "/api/hello"})
+_DISCONNECTS = (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError)
 
 
 @attrs.frozen
@@ -362,7 +368,11 @@ class FakeAnthropic:
                 if connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
                     return
                 connection.start_next_cycle()
-        except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError):
+        except _DISCONNECTS:
+            return
+        except Exception as exc:  # never let one connection take the server down
+            if not _is_disconnect(exc):
+                self.errors.append(exc)
             return
         finally:
             await stream.aclose()
@@ -416,6 +426,12 @@ class FakeAnthropic:
             if data:
                 await stream.send_all(data)
 
+        if record.method in ("HEAD", "GET"):  # probes (the claude CLI sends some): no body
+            status = 200 if record.path in _PROBE_PATHS else 404
+            head = [("content-length", "0"), ("request-id", f"req_fake_{record.index + 1}")]
+            await send(h11.Response(status_code=status, headers=head))
+            await send(h11.EndOfMessage())
+            return
         reply = self._choose_reply(record)
         record.reply = reply
         latency = self.latency if reply.latency is None else reply.latency
@@ -581,6 +597,14 @@ async def _watch_disconnect(
         scope.cancel()
 
 
+def _is_disconnect(exc: BaseException) -> bool:
+    """Whether ``exc`` (perhaps an exception group) is only the client going away or speaking
+    bad HTTP, which ends a connection without being a fault of the server."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_disconnect(inner) for inner in exc.exceptions)
+    return isinstance(exc, _DISCONNECTS)
+
+
 def _validate(record: RecordedRequest) -> tuple[int, str] | None:
     if record.method != "POST" or record.path != "/v1/messages":
         return 404, f"no route for {record.method} {record.path}"
@@ -593,6 +617,8 @@ def _validate(record: RecordedRequest) -> tuple[int, str] | None:
     if missing:
         return 400, f"missing required field(s): {', '.join(missing)}"
     messages = body["messages"]
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        return 400, "messages must be a list of objects"
     for position, message in enumerate(messages):
         asked = [
             block["id"]
@@ -603,7 +629,8 @@ def _validate(record: RecordedRequest) -> tuple[int, str] | None:
         ]
         if not asked or message.get("role") != "assistant":
             continue
-        following = messages[position + 1] if position + 1 < len(messages) else None
+        later = [m for m in messages[position + 1 :] if m.get("role") != "system"]
+        following = later[0] if later else None  # the CLI may put system-role messages between
         content = following.get("content") if isinstance(following, dict) else None
         answered = {
             block.get("tool_use_id")
