@@ -3,7 +3,7 @@
 Agents declare the signals that wake them (``activate_on``), the signals they emit and the
 state key they update; the workflow emerges from the signal flow. See ``README.md``.
 
-``AnthropicHarness``/``ClaudeHarness`` are imported on first access, so that importing the
+``AnthropicHarness``/``ClaudeHarness`` and ``AnthropicBatchHarness`` are imported on first access, so that importing the
 package does not import the ``anthropic`` SDK until a program uses it.
 """
 
@@ -15,10 +15,12 @@ from ._batch import (
     BatchProgress as BatchProgress,
     BatchResult as BatchResult,
     CaseResult as CaseResult,
+    ModelBatchCounts as ModelBatchCounts,
     ProgressPrinter as ProgressPrinter,
     WorkerIncident as WorkerIncident,
     run_batch as run_batch,
 )
+from ._budget import Budget as Budget, Spend as Spend
 from ._engine import (
     Engine as Engine,
     EngineStatistics as EngineStatistics,
@@ -28,6 +30,7 @@ from ._engine import (
 from ._errors import (
     ActivationLimitError as ActivationLimitError,
     ActivationTimeoutError as ActivationTimeoutError,
+    BudgetExceededError as BudgetExceededError,
     HarnessError as HarnessError,
     OpenHarnessError as OpenHarnessError,
     OutputParseError as OutputParseError,
@@ -41,7 +44,7 @@ from ._errors import (
     WorkflowDefinitionError as WorkflowDefinitionError,
     WorkflowTimeoutError as WorkflowTimeoutError,
 )
-from ._lazy import lazy_exports as _lazy_exports
+from ._lazy import lazy_exports_from as _lazy_exports_from
 from ._log import LogCursor as LogCursor
 from ._log_setup import configure_logging as configure_logging
 from ._pattern import Pattern as Pattern, compile_pattern as compile_pattern, matches as matches
@@ -94,6 +97,7 @@ if _typing.TYPE_CHECKING:
         AnthropicHarness as AnthropicHarness,
         ClaudeHarness as ClaudeHarness,
     )
+    from .harness.anthropic_batch import AnthropicBatchHarness as AnthropicBatchHarness
 
 __version__ = "0.1.0"
 
@@ -104,10 +108,13 @@ __all__ = [
     "AgentFigures",
     "AgentMetrics",
     "AgentSpec",
+    "AnthropicBatchHarness",
     "AnthropicHarness",
     "BatchMetrics",
     "BatchProgress",
     "BatchResult",
+    "Budget",
+    "BudgetExceededError",
     "CallLimiter",
     "CallLimits",
     "CaseResult",
@@ -131,6 +138,7 @@ __all__ = [
     "Metrics",
     "MetricsReporter",
     "MetricsSnapshot",
+    "ModelBatchCounts",
     "OpenHarnessError",
     "OutputParseError",
     "Pattern",
@@ -151,6 +159,7 @@ __all__ = [
     "Signal",
     "SignalSource",
     "SignalStore",
+    "Spend",
     "SqliteSignalStore",
     "StoreError",
     "TemplateError",
@@ -172,6 +181,11 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = _lazy_exports(
-    __name__, globals(), ".harness.anthropic", ("AnthropicHarness", "ClaudeHarness")
+__getattr__, __dir__ = _lazy_exports_from(
+    __name__,
+    globals(),
+    {
+        ".harness.anthropic": ("AnthropicHarness", "ClaudeHarness"),
+        ".harness.anthropic_batch": ("AnthropicBatchHarness",),
+    },
 )

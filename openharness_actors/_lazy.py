@@ -7,10 +7,10 @@ server's HTTP stack) until a program touches ``AnthropicHarness`` or the fake se
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["lazy_exports"]
+__all__ = ["lazy_exports", "lazy_exports_from"]
 
 
 def lazy_exports(
@@ -18,16 +18,24 @@ def lazy_exports(
 ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for ``package`` whose ``names`` live in ``module`` (relative
     to ``package``); a name is imported on first access and then cached in ``namespace``."""
-    lazy = frozenset(names)
+    return lazy_exports_from(package, namespace, {module: names})
+
+
+def lazy_exports_from(
+    package: str, namespace: dict[str, Any], modules: Mapping[str, Iterable[str]]
+) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+    """:func:`lazy_exports` for names from several ``modules`` (module -> names)."""
+    home = {name: module for module, names in modules.items() for name in names}
 
     def getattr_(name: str) -> object:
-        if name in lazy:
+        module = home.get(name)
+        if module is not None:
             value = getattr(importlib.import_module(module, package), name)
             namespace[name] = value
             return value
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def dir_() -> list[str]:
-        return sorted({*namespace, *lazy})
+        return sorted({*namespace, *home})
 
     return getattr_, dir_

@@ -17,6 +17,7 @@ from typing import Any, Generic, Literal, TypeVar, overload
 
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
 from ._ambient import ambient_observers
+from ._budget import Budget, budgeted
 from ._errors import TemplateError, WorkflowDefinitionError
 from ._extension import RunExtension
 from ._json import to_jsonable
@@ -399,6 +400,7 @@ class Workflow(Generic[S]):
         self._routing_cache[key] = (tuple(agents.values()), table)
         return table
 
+    @budgeted
     async def run_reactive(
         self,
         *,
@@ -417,6 +419,7 @@ class Workflow(Generic[S]):
         inbox_size: int = 256,
         recording: RecordingOption = None,
         journal: Journal | None = None,
+        budget: Budget | None = None,
     ) -> WorkflowResult[S]:
         """Run the workflow once, in the calling task, and return its result.
 
@@ -436,6 +439,8 @@ class Workflow(Generic[S]):
         ``recording_id`` names the recording written or replayed. ``journal``
         (a :class:`~openharness_actors.Journal`) writes the run durably so that
         :meth:`resume` can finish it after a crash; the journal is named after ``run_id``.
+        ``budget`` (a :class:`~openharness_actors.Budget`) stops the run's model calls once
+        spent and raises :class:`BudgetExceededError` (see ``_budget``).
 
         Raises :class:`WorkflowDefinitionError` before anything runs;
         :class:`WorkflowTimeoutError`, :class:`HarnessError`, :class:`UserCodeError`,
@@ -488,6 +493,7 @@ class Workflow(Generic[S]):
         result: WorkflowResult[S] = await (plan.execute(core) if plan else core.execute())
         return result
 
+    @budgeted
     async def resume(
         self,
         run_id: str,
@@ -505,6 +511,7 @@ class Workflow(Generic[S]):
         restart: RestartPolicy | None = None,
         mailbox_size: int = 64,
         inbox_size: int = 256,
+        budget: Budget | None = None,
     ) -> WorkflowResult[S]:
         """Finish run ``run_id`` after a crash, kill or cancellation, from its ``journal``.
 

@@ -1,12 +1,13 @@
 """Harnesses: the seam between agents and models. See :mod:`.protocol`.
 
-``AnthropicHarness`` (and its alias ``ClaudeHarness``) is imported on first access, so that
+``AnthropicHarness`` (and its alias ``ClaudeHarness``) and ``AnthropicBatchHarness`` are
+imported on first access, so that
 importing the package does not import the ``anthropic`` SDK until a program uses it.
 """
 
 import typing as _typing
 
-from .._lazy import lazy_exports as _lazy_exports
+from .._lazy import lazy_exports_from as _lazy_exports_from
 from .function import FunctionHarness as FunctionHarness
 from .limits import (
     CallLimiter as CallLimiter,
@@ -32,8 +33,10 @@ from .scripted import ScriptedHarness as ScriptedHarness
 
 if _typing.TYPE_CHECKING:
     from .anthropic import AnthropicHarness as AnthropicHarness, ClaudeHarness as ClaudeHarness
+    from .anthropic_batch import AnthropicBatchHarness as AnthropicBatchHarness
 
 __all__ = [
+    "AnthropicBatchHarness",
     "AnthropicHarness",
     "CallLimiter",
     "CallLimits",
@@ -57,6 +60,11 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = _lazy_exports(
-    __name__, globals(), ".anthropic", ("AnthropicHarness", "ClaudeHarness")
+__getattr__, __dir__ = _lazy_exports_from(
+    __name__,
+    globals(),
+    {
+        ".anthropic": ("AnthropicHarness", "ClaudeHarness"),
+        ".anthropic_batch": ("AnthropicBatchHarness",),
+    },
 )

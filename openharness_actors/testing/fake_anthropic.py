@@ -55,6 +55,8 @@ import h11
 import trio
 
 from .._usage import Usage
+from ._fake_batches import FakeBatches, is_batch_route
+from ._fake_cache import FakePromptCache
 
 __all__ = [
     "FakeAnthropic",
@@ -298,6 +300,9 @@ class FakeAnthropic:
         self._disconnects = 0
         self._ids = itertools.count(1)
         self._changed = trio.Event()
+        # Message Batches routes and prompt-cache accounting: see _fake_batches, _fake_cache.
+        self.batches = FakeBatches(self)
+        self.cache = FakePromptCache()
 
     def script(self, *replies: FakeReply) -> None:
         """Queue ``replies`` for the next requests, in order."""
@@ -416,6 +421,9 @@ class FakeAnthropic:
             if data:
                 await stream.send_all(data)
 
+        if is_batch_route(record.path):  # the Message Batches API: see _fake_batches
+            await self.batches.respond(record, send)
+            return
         reply = self._choose_reply(record)
         record.reply = reply
         latency = self.latency if reply.latency is None else reply.latency
@@ -436,7 +444,7 @@ class FakeAnthropic:
             )
             return
         body = record.body
-        usage = reply.usage or _estimate_usage(body, reply)
+        usage = reply.usage or self.cache.account(body, _estimate_usage(body, reply))
         model = str(body.get("model"))
         blocks = self._blocks(reply)
         if not body.get("stream"):
