@@ -79,7 +79,9 @@ class FakeBatch:
     def view(self, base_url: str, now: float) -> dict[str, Any]:
         """The batch as the API shows it at trio time ``now``."""
         ended = self.ended(now)
-        counts = dict.fromkeys(("processing", "succeeded", "errored", "canceled", "expired"), 0)
+        counts: dict[str, int] = dict.fromkeys(
+            ("processing", "succeeded", "errored", "canceled", "expired"), 0
+        )
         for custom_id in self.results:
             counts[self.outcome(custom_id) if ended else "processing"] += 1
         wall = self.created_wall
