@@ -1,8 +1,8 @@
 """Harnesses: the seam between agents and models. See :mod:`.protocol`.
 
 ``AnthropicHarness`` (and its alias ``ClaudeHarness``) and ``AnthropicBatchHarness`` are
-imported on first access, so that
-importing the package does not import the ``anthropic`` SDK until a program uses it.
+imported on first access, so that importing the package does not import the ``anthropic``
+SDK until a program uses it.
 """
 
 import typing as _typing

@@ -1,6 +1,7 @@
 """AnthropicHarness: Claude through the official ``anthropic`` SDK, streamed, under trio.
 
-This is the only module that imports ``anthropic``. It turns one :class:`HarnessRequest`
+This module and the batch harness built on it (:mod:`.anthropic_batch`) are the only ones
+that import ``anthropic``. It turns one :class:`HarnessRequest`
 into Messages API calls made with ``anthropic.AsyncAnthropic``, whose HTTP layer picks
 trio's backend at run time, so calls run natively in the caller's trio tasks (no threads, no
 asyncio). It owns: request building (model, system, tools, structured-output instructions),
