@@ -323,3 +323,29 @@ async def test_max_batch_size_splits_the_pool(
     assert result.metrics.failed == 0
     sizes = sorted(len(batch.requests) for batch in server.batches.batches.values())
     assert sizes == [2, 4, 4]
+
+
+async def test_a_batch_that_cannot_be_created_fails_its_callers(
+    server: FakeAnthropic, clock: trio.testing.MockClock
+) -> None:
+    """A refused batch creation (HTTP 400) fails every activation pooled in it, each error
+    naming its own agent, without retrying a non-retryable status."""
+    server.batches.max_requests = 1
+    agents = {
+        name: wf.agent(
+            prompt=f"{name} {{{{ text }}}}", activate_on=["workflow:start"], on_error="skip"
+        )
+        for name in ("solver", "checker")
+    }
+    async with batch_harness(server) as harness:
+        result = await wf.run_reactive(
+            agents=agents, state=Case(1, "x"), harness=harness, timeout=None
+        )
+    errors = [s for s in result.signals if s.name == "harness:error"]
+    assert sorted(str(s.source.agent) for s in errors) == ["checker", "solver"]
+    for signal in errors:
+        assert signal.payload["code"] == "400"
+        assert not signal.payload["retryable"]
+        assert f"agent {signal.source.agent!r}" in signal.payload["message"]
+    assert server.batches.created == 0
+    assert len([r for r in server.requests if r.path == "/v1/messages/batches"]) == 1

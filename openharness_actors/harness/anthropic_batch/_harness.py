@@ -11,6 +11,7 @@ back into a turn (the reply's events, usage, errors). It never calls ``messages.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from collections import Counter
@@ -81,9 +82,9 @@ class AnthropicBatchHarness(AnthropicHarness):
     Journal: with ``journal=`` (a :class:`~openharness_actors.Journal`) every submitted
     batch's id and request ids are written to the journal's store (see :mod:`._journal`), and
     a request that a journaled batch holds is collected from it: a killed driver started
-    again with the same journal pays for no batch twice. A request's ``custom_id`` is a
-    digest of its parameters and its occurrence number in this harness, so it is the same
-    when the same case asks again.
+    again with the same journal pays for no batch twice. With a journal a request's
+    ``custom_id`` is a digest of its parameters and its occurrence number in this harness, so
+    it is the same when the same case asks again (without one it is a sequence number).
     """
 
     name = "anthropic-batch"
@@ -151,13 +152,14 @@ class AnthropicBatchHarness(AnthropicHarness):
         self._pool: BatchPool | None = None
         self._pool_run: trio.lowlevel.TrioToken | None = None
         self._occurrences: Counter[str] = Counter()
+        self._sequence = itertools.count(1)
         self._batch_journal = (
             BatchJournal(self.journal, self.journal_name) if self.journal is not None else None
         )
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
-        for transient in ("_pool", "_pool_run", "_occurrences", "_batch_journal"):
+        for transient in ("_pool", "_pool_run", "_occurrences", "_sequence", "_batch_journal"):
             state.pop(transient, None)
         return state
 
@@ -208,6 +210,7 @@ class AnthropicBatchHarness(AnthropicHarness):
             )
             self._pool_run = run
             self._occurrences = Counter()
+            self._sequence = itertools.count(1)
         return self._pool
 
     async def _turn(
@@ -215,26 +218,29 @@ class AnthropicBatchHarness(AnthropicHarness):
     ) -> TurnAssembler:
         """One model turn as a pooled batch request; retryable results are asked again."""
         body = _batch_params(params)
-        digest = _digest(body)
+        journal = self._batch_journal
+        digest = _digest(body) if journal is not None else ""
         attempt = 1
         while True:
             pool = self._batch_pool()
-            custom_id = f"{digest}-{self._occurrences[digest]}"
-            self._occurrences[digest] += 1
             batch_id = None
-            if self._batch_journal is not None:
-                batch_id = await self._batch_journal.batch_of(custom_id)
+            if journal is not None:  # the same ask gets the same id in a later process
+                custom_id = f"{digest}-{self._occurrences[digest]}"
+                self._occurrences[digest] += 1
+                batch_id = await journal.batch_of(custom_id)
+            else:
+                custom_id = f"req_{next(self._sequence)}"
             slot = await pool.call(custom_id, body, batch_id)
             if slot.resubmit:
-                if self._batch_journal is not None and slot.batch_id is not None:
-                    self._batch_journal.forget(slot.batch_id)
+                if journal is not None and slot.batch_id is not None:
+                    journal.forget(slot.batch_id)
                 continue
-            error = slot.error or _result_error(slot.result, agent)
+            if slot.error is not None:  # the batch API failed, after its own retries
+                raise _for_agent(slot.error, agent)
+            error = _result_error(slot.result, agent)
             if error is None:
                 assert slot.result is not None
                 return await _replay_message(slot.result["message"], emit)
-            if error.agent is None:
-                error.agent = agent
             if not self._retry.should_retry(error, attempt, 0.0):
                 log.warning("anthropic_batch.failed", code=error.code, batch_id=slot.batch_id)
                 raise error
@@ -324,6 +330,20 @@ def _batch_params(params: dict[str, Any]) -> dict[str, Any]:
 def _digest(body: dict[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
     return "req_" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+
+
+def _for_agent(error: HarnessError, agent: str) -> HarnessError:
+    """A copy of a failure shared by a batch's callers, for one of them."""
+    mine = HarnessError(
+        f"agent {agent!r}: {error}",
+        agent=agent,
+        code=error.code,
+        retryable=error.retryable,
+        status_code=error.status_code,
+        request_id=error.request_id,
+    )
+    mine.__cause__ = error.__cause__ or error
+    return mine
 
 
 def _result_error(result: dict[str, Any] | None, agent: str) -> HarnessError | None:
