@@ -213,7 +213,7 @@ class BatchBook:
         self._results: dict[int, CaseResult] = {}
         self.done = self.failed = self.running = self.resumed = self.ran = 0
         self._started = trio.current_time()
-        self.on_record: Callable[[CaseResult], None] | None = None
+        self.on_record: Callable[[CaseResult], bool] | None = None  # False: leave it pending
         self.stop_starting: Callable[[], bool] | None = None
         self.batch_sources: Sequence[Any] = ()  # harnesses with model_batch_counts()
 
@@ -246,14 +246,14 @@ class BatchBook:
 
     async def record(self, result: CaseResult) -> None:
         """Write ``result`` to the results file, then count it (progress is the caller's)."""
+        if self.on_record is not None and not self.on_record(result):
+            return
         if self._writer is not None:
             await self._writer.write(result)
         self._results[result.index] = result
         self.done += 1
         self.ran += 1
         self.failed += 0 if result.ok else 1
-        if self.on_record is not None:
-            self.on_record(result)
 
     def report(self) -> None:
         """Show the progress callback a fresh snapshot."""

@@ -9,8 +9,9 @@ retryable), so the spend exceeds the budget by at most the calls already in flig
 was reached. A run that had a call refused raises :class:`BudgetExceededError` (with
 ``spent``, ``budget``, ``by_agent`` and the ``partial`` result) whatever else happened. A
 batch shares one ledger among its cases, stops starting cases once it is reached, and raises
-the error with the partial :class:`BatchResult`; cases never started are not in the results
-file, so running the batch again with a larger budget finishes it.
+the error with the partial :class:`BatchResult`; cases never started, and cases the budget
+stopped midway, are not in the results file, so running the batch again with a larger budget
+finishes them.
 
 Works with any harness that reports usage (``usd`` needs ``cost_usd``). ``input_tokens``
 counts every prompt token: uncached input, cache reads and cache writes. With ``ray=`` each
@@ -252,9 +253,15 @@ class BatchBudget:
     def run_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         return dict(options) if self.distributed else {**options, "budget": self.ledger}
 
-    def note(self, result: CaseResult) -> None:
+    def note(self, result: CaseResult) -> bool:
+        """Charge a finished case (distributed); whether to record it: a case the budget
+        stopped is left pending (not in the results file), to run when the batch is run again."""
         if self.distributed:
             self.ledger.charge_case(result)
+        if result.error_type == BudgetExceededError.__name__:
+            self.stopped = True
+            return False
+        return True
 
     def stop_starting(self) -> bool:
         """Whether no further case may start (records that one was held back)."""

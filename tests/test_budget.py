@@ -151,6 +151,7 @@ async def test_batch_budget_stops_starting_cases(tmp_path: Path) -> None:
     assert len(harness.calls) <= 4 + 2  # the budget, plus at most the calls in flight
     started = len(partial.results)
     assert 4 <= started < 10
+    assert all(r.error_type != "BudgetExceededError" for r in partial.results)  # left pending
     assert caught.value.spent.calls == len(harness.calls)
     assert caught.value.by_agent["solo"].calls == len(harness.calls)
 
