@@ -349,3 +349,33 @@ async def test_a_batch_that_cannot_be_created_fails_its_callers(
         assert f"agent {signal.source.agent!r}" in signal.payload["message"]
     assert server.batches.created == 0
     assert len([r for r in server.requests if r.path == "/v1/messages/batches"]) == 1
+
+
+async def test_a_request_cancelled_while_pooled_is_not_submitted(
+    server: FakeAnthropic, clock: trio.testing.MockClock
+) -> None:
+    """An activation cancelled before its pool is submitted takes its request out: the batch
+    holds only the requests still wanted."""
+    async with batch_harness(server, max_wait=5.0) as harness:
+        answers: list[str | None] = []
+
+        async def run(text: str) -> None:
+            result = await wf.run_reactive(
+                agents=AGENTS, state=Case(1, text), harness=harness, timeout=None
+            )
+            answers.append(result.state.answer)
+
+        quitter = trio.CancelScope()
+
+        async def quitting() -> None:
+            with quitter:
+                await run("dropped")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(run, "kept")
+            nursery.start_soon(quitting)
+            await trio.sleep(1.0)  # both are pooled; the pool is submitted at 5 s
+            quitter.cancel()
+    assert answers == ["answer to solve kept"]
+    (batch,) = server.batches.batches.values()
+    assert [r.last_user_text for r in batch.requests.values()] == ["solve kept"]
