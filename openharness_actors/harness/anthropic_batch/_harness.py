@@ -4,8 +4,9 @@ It is an :class:`~openharness_actors.harness.anthropic.AnthropicHarness` whose m
 through a :class:`~._pool.BatchPool` instead of the streaming Messages endpoint: request
 building, tools, the tool loop, output repair, prompt caching and error mapping are the
 parent's; this module owns turning one turn's parameters into a pooled batch request (its
-``custom_id``), the three Message Batches calls the pool makes, and turning a batch result
-back into a turn (the reply's events, usage, errors). It never calls ``messages.create``.
+``custom_id``) and the Message Batches calls the pool makes; :mod:`._results` turns a batch
+result back into a turn (the reply's events, usage, errors). It never calls
+``messages.create``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from ..._usage import Usage
 from ...journal._journal import Journal
 from .._messages_stream import TurnAssembler
 from ..anthropic import (
-    _RETRYABLE_TYPES,
     DEFAULT_MODEL,
     AnthropicHarness,
     AnthropicHarnessStatistics,
@@ -39,6 +39,7 @@ from ..anthropic import (
 from ..protocol import EventSink, HarnessRetry
 from ._journal import BatchJournal
 from ._pool import BatchPool, SubmitFailure
+from ._results import for_agent, replay_message, result_error
 
 __all__ = ["AnthropicBatchHarness", "AnthropicBatchHarnessStatistics", "ModelBatchCounts"]
 
@@ -236,11 +237,11 @@ class AnthropicBatchHarness(AnthropicHarness):
                     journal.forget(slot.batch_id)
                 continue
             if slot.error is not None:  # the batch API failed, after its own retries
-                raise _for_agent(slot.error, agent)
-            error = _result_error(slot.result, agent)
+                raise for_agent(slot.error, agent)
+            error = result_error(slot.result, agent)
             if error is None:
                 assert slot.result is not None
-                return await _replay_message(slot.result["message"], emit)
+                return await replay_message(slot.result["message"], emit)
             if not self._retry.should_retry(error, attempt, 0.0):
                 log.warning("anthropic_batch.failed", code=error.code, batch_id=slot.batch_id)
                 raise error
@@ -330,97 +331,3 @@ def _batch_params(params: dict[str, Any]) -> dict[str, Any]:
 def _digest(body: dict[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
     return "req_" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
-
-
-def _for_agent(error: HarnessError, agent: str) -> HarnessError:
-    """A copy of a failure shared by a batch's callers, for one of them."""
-    mine = HarnessError(
-        f"agent {agent!r}: {error}",
-        agent=agent,
-        code=error.code,
-        retryable=error.retryable,
-        status_code=error.status_code,
-        request_id=error.request_id,
-    )
-    mine.__cause__ = error.__cause__ or error
-    return mine
-
-
-def _result_error(result: dict[str, Any] | None, agent: str) -> HarnessError | None:
-    """The failure a non-``succeeded`` result stands for, or ``None``."""
-    kind = (result or {}).get("type")
-    if kind == "succeeded":
-        return None
-    if kind == "errored":
-        assert result is not None
-        body: dict[str, Any] = result.get("error") or {}
-        inner = body.get("error")
-        error: dict[str, Any] = inner if isinstance(inner, dict) else body
-        error_type = str(error.get("type") or "api_error")
-        return HarnessError(
-            f"agent {agent!r}: the batch request errored: {error_type}: {error.get('message', '')}",
-            agent=agent,
-            code=error_type,
-            retryable=error_type in _RETRYABLE_TYPES,
-            request_id=body.get("request_id"),
-        )
-    if kind == "expired":
-        return HarnessError(
-            f"agent {agent!r}: the batch expired before this request was processed",
-            agent=agent,
-            code="batch_expired",
-            retryable=True,
-        )
-    if kind == "canceled":
-        return HarnessError(
-            f"agent {agent!r}: the batch was canceled before this request was processed",
-            agent=agent,
-            code="batch_canceled",
-        )
-    return HarnessError(
-        f"agent {agent!r}: unknown batch result type {kind!r}", agent=agent, code="batch_result"
-    )
-
-
-async def _replay_message(message: dict[str, Any], emit: EventSink) -> TurnAssembler:
-    """Fold a batch result's message into a turn, emitting its events (one text delta and
-    one text complete per text block, tool calls, thinking)."""
-    turn = TurnAssembler()
-    events: list[dict[str, Any]] = [
-        {"type": "message_start", "message": {**message, "content": []}}
-    ]
-    for index, block in enumerate(message.get("content") or []):
-        kind = block.get("type")
-        deltas: list[dict[str, Any]] = []
-        if kind == "text":
-            start: dict[str, Any] = {"type": "text", "text": ""}
-            if block.get("text"):
-                deltas = [{"type": "text_delta", "text": block["text"]}]
-        elif kind == "thinking":
-            start = {"type": "thinking", "thinking": "", "signature": ""}
-            deltas = [
-                {"type": "thinking_delta", "thinking": block.get("thinking", "")},
-                {"type": "signature_delta", "signature": block.get("signature", "")},
-            ]
-        elif kind == "tool_use":
-            start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
-            deltas = [{"type": "input_json_delta", "partial_json": json.dumps(block.get("input"))}]
-        else:
-            start = block
-        events.append({"type": "content_block_start", "index": index, "content_block": start})
-        events.extend(
-            {"type": "content_block_delta", "index": index, "delta": delta} for delta in deltas
-        )
-        events.append({"type": "content_block_stop", "index": index})
-    events.append(
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": message.get("stop_reason")},
-            "usage": message.get("usage") or {},
-        }
-    )
-    events.append({"type": "message_stop"})
-    for event in events:
-        for harness_event in turn.feed(event):
-            await emit(harness_event)
-    return turn
