@@ -3,9 +3,10 @@
 Agents declare the signals that wake them (``activate_on``), the signals they emit and the
 state key they update; the workflow emerges from the signal flow. See ``README.md``.
 
-``AnthropicHarness``/``ClaudeHarness`` and ``ClaudeCodeHarness`` are imported on first access,
-so that importing the package does not import the ``anthropic`` SDK until a program uses it
-(``claude_agent_sdk`` is imported later still: by a ``ClaudeCodeHarness``'s first call).
+``AnthropicHarness``/``ClaudeHarness``, ``AnthropicBatchHarness`` and ``ClaudeCodeHarness``
+are imported on first access, so that importing the package does not import the ``anthropic``
+SDK until a program uses it (``claude_agent_sdk`` is imported later still: by a
+``ClaudeCodeHarness``'s first call).
 """
 
 import typing as _typing
@@ -15,10 +16,12 @@ from ._batch import (
     BatchProgress as BatchProgress,
     BatchResult as BatchResult,
     CaseResult as CaseResult,
+    ModelBatchCounts as ModelBatchCounts,
     ProgressPrinter as ProgressPrinter,
     WorkerIncident as WorkerIncident,
     run_batch as run_batch,
 )
+from ._budget import Budget as Budget, Spend as Spend
 from ._core._reporting import Reporter as Reporter
 from ._core._result import (
     AgentMetrics as AgentMetrics,
@@ -49,6 +52,7 @@ from ._engine import (
 from ._errors import (
     ActivationLimitError as ActivationLimitError,
     ActivationTimeoutError as ActivationTimeoutError,
+    BudgetExceededError as BudgetExceededError,
     HarnessError as HarnessError,
     OpenHarnessError as OpenHarnessError,
     OutputParseError as OutputParseError,
@@ -62,7 +66,7 @@ from ._errors import (
     WorkflowDefinitionError as WorkflowDefinitionError,
     WorkflowTimeoutError as WorkflowTimeoutError,
 )
-from ._lazy import lazy_exports as _lazy_exports
+from ._lazy import lazy_exports_from as _lazy_exports_from
 from ._log_setup import configure_logging as configure_logging
 from .distributed import RayOptions as RayOptions
 from .harness import (
@@ -102,6 +106,7 @@ if _typing.TYPE_CHECKING:
         AnthropicHarness as AnthropicHarness,
         ClaudeHarness as ClaudeHarness,
     )
+    from .harness.anthropic_batch import AnthropicBatchHarness as AnthropicBatchHarness
     from .harness.claude_code import ClaudeCodeHarness as ClaudeCodeHarness
 
 __version__ = "0.1.0"
@@ -114,10 +119,13 @@ __all__ = [
     "AgentMetrics",
     "AgentSpec",
     "AllOf",
+    "AnthropicBatchHarness",
     "AnthropicHarness",
     "BatchMetrics",
     "BatchProgress",
     "BatchResult",
+    "Budget",
+    "BudgetExceededError",
     "CallLimiter",
     "CallLimits",
     "CaseResult",
@@ -143,6 +151,7 @@ __all__ = [
     "Metrics",
     "MetricsReporter",
     "MetricsSnapshot",
+    "ModelBatchCounts",
     "OpenHarnessError",
     "OutputParseError",
     "Pattern",
@@ -163,6 +172,7 @@ __all__ = [
     "Signal",
     "SignalSource",
     "SignalStore",
+    "Spend",
     "SqliteSignalStore",
     "StoreError",
     "TemplateError",
@@ -187,10 +197,12 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = _lazy_exports(
+__getattr__, __dir__ = _lazy_exports_from(
     __name__,
     globals(),
-    ".harness.anthropic",
-    ("AnthropicHarness", "ClaudeHarness"),
-    also={".harness.claude_code": ("ClaudeCodeHarness",)},
+    {
+        ".harness.anthropic": ("AnthropicHarness", "ClaudeHarness"),
+        ".harness.anthropic_batch": ("AnthropicBatchHarness",),
+        ".harness.claude_code": ("ClaudeCodeHarness",),
+    },
 )

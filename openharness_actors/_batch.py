@@ -30,13 +30,17 @@ from ._batch_results import (
     BatchProgress,
     BatchResult,
     CaseResult,
+    ModelBatchCounts,
     ProgressCallback,
     ProgressPrinter,
     ResultWriter,
     WorkerIncident,
     aggregate,
     load_results,
+    model_batch_counts,
+    model_batch_sources,
 )
+from ._budget import BatchBudget, Budget
 from ._core._nursery import open_quiet_nursery
 from ._core._result import WorkflowResult
 from ._define._state import StateModel
@@ -56,6 +60,7 @@ __all__ = [
     "BatchResult",
     "CaseResult",
     "DefinitionFailure",
+    "ModelBatchCounts",
     "ProgressPrinter",
     "WorkerIncident",
     "pending_cases",
@@ -78,6 +83,7 @@ async def run_batch(
     progress: ProgressCallback | bool = False,
     limits: CallLimits | None = None,
     ray: RayOptions | str | bool | None = None,
+    budget: Budget | None = None,
     **run_options: Any,
 ) -> BatchResult:
     """Run ``workflow`` once per input, ``concurrency`` at a time; see the module docstring.
@@ -100,6 +106,10 @@ async def run_batch(
     and the results file are the same; ``concurrency`` still bounds the cases in flight, now
     across the cluster, and ``limits`` hold cluster-wide.
 
+    ``budget`` (a :class:`~openharness_actors.Budget`) is shared by the whole batch: once
+    spent no case starts (nor, locally, a model call) and :class:`BudgetExceededError` is
+    raised with the partial :class:`BatchResult` (see ``_budget``).
+
     Raises :class:`WorkflowDefinitionError` when the first case this call runs finds the
     workflow invalid (the batch stops: that is not a per-case failure; later cases whose own
     input is invalid are recorded as failures), and :class:`StoreError` for an unreadable
@@ -112,6 +122,12 @@ async def run_batch(
         results_path, retry_failed=retry_failed, progress=progress, total=known_total(inputs)
     )
     cases = pending_cases(inputs, case_id or default_case_id, book)
+    distributed = ray is not None and ray is not False
+    spending = BatchBudget(budget, distributed=distributed) if budget is not None else None
+    if spending is not None:  # one ledger for the whole batch: see _budget
+        run_options, cases = spending.run_options(run_options), spending.cases(cases)
+        book.on_record, book.stop_starting = spending.note, spending.stop_starting
+    book.batch_sources = model_batch_sources(run_options)
     incidents: Sequence[WorkerIncident] = ()
     try:
         if ray is not None and ray is not False:
@@ -125,7 +141,10 @@ async def run_batch(
             await _run_locally(workflow, cases, book, make_state, run_options, concurrency, limits)
     finally:
         await book.aclose()
-    return book.result(incidents)
+    result = book.result(incidents)
+    if spending is not None:
+        spending.check(result)
+    return result
 
 
 async def _run_locally(
@@ -160,6 +179,9 @@ async def _run_locally(
         async with open_quiet_nursery() as nursery, aclosing(cases) as items:
             async for index, item, cid in items:
                 await limiter.acquire_on_behalf_of(index)
+                if book.stop_starting is not None and book.stop_starting():  # a spent budget
+                    limiter.release_on_behalf_of(index)
+                    break
                 if not probe:
                     probe.append(index)
                 book.running += 1
@@ -191,6 +213,9 @@ class BatchBook:
         self._results: dict[int, CaseResult] = {}
         self.done = self.failed = self.running = self.resumed = self.ran = 0
         self._started = trio.current_time()
+        self.on_record: Callable[[CaseResult], bool] | None = None  # False: leave it pending
+        self.stop_starting: Callable[[], bool] | None = None
+        self.batch_sources: Sequence[Any] = ()  # harnesses with model_batch_counts()
 
     @classmethod
     async def open(
@@ -221,6 +246,8 @@ class BatchBook:
 
     async def record(self, result: CaseResult) -> None:
         """Write ``result`` to the results file, then count it (progress is the caller's)."""
+        if self.on_record is not None and not self.on_record(result):
+            return
         if self._writer is not None:
             await self._writer.write(result)
         self._results[result.index] = result
@@ -239,6 +266,7 @@ class BatchBook:
                     self.total,
                     trio.current_time() - self._started,
                     self.resumed,
+                    model_batch_counts(self.batch_sources),
                 )
             )
 
@@ -342,6 +370,7 @@ async def run_case(
 
 _RESUME_OPTIONS = frozenset(
     [
+        "budget",
         "journal",
         "agents",
         "harness",

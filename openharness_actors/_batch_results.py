@@ -26,12 +26,15 @@ __all__ = [
     "BatchProgress",
     "BatchResult",
     "CaseResult",
+    "ModelBatchCounts",
     "ProgressCallback",
     "ProgressPrinter",
     "ResultWriter",
     "WorkerIncident",
     "aggregate",
     "load_results",
+    "model_batch_counts",
+    "model_batch_sources",
 ]
 
 
@@ -124,7 +127,9 @@ class WorkerIncident:
 
 @attrs.frozen
 class BatchProgress:
-    """A progress snapshot: cases done (of ``total`` when known), failed, running, elapsed."""
+    """A progress snapshot: cases done (of ``total`` when known), failed, running, elapsed;
+    ``model_batches`` sums the Message Batches of the batch's batch harnesses (``None``
+    without one)."""
 
     done: int
     failed: int
@@ -132,6 +137,51 @@ class BatchProgress:
     total: int | None
     elapsed: float
     resumed: int
+    model_batches: ModelBatchCounts | None = None
+
+
+@attrs.frozen
+class ModelBatchCounts:
+    """Message Batches of a harness: ``submitted`` so far, ``in_flight`` (submitted or
+    collected from a journal, not ended), ``ended``, and requests ``pooled`` (waiting to be
+    submitted)."""
+
+    submitted: int = 0
+    in_flight: int = 0
+    ended: int = 0
+    pooled: int = 0
+
+    def __add__(self, other: ModelBatchCounts) -> ModelBatchCounts:
+        return ModelBatchCounts(
+            self.submitted + other.submitted,
+            self.in_flight + other.in_flight,
+            self.ended + other.ended,
+            self.pooled + other.pooled,
+        )
+
+
+def model_batch_sources(run_options: Mapping[str, Any]) -> list[Any]:
+    """The harnesses of a batch's ``run_options`` that report Message Batches
+    (``model_batch_counts()``), each once."""
+    agents = run_options.get("agents")
+    candidates = [run_options.get("harness")]
+    if isinstance(agents, Mapping):
+        candidates += [getattr(spec, "harness", None) for spec in agents.values()]
+    found: dict[int, Any] = {}
+    for harness in candidates:
+        if callable(getattr(harness, "model_batch_counts", None)):
+            found.setdefault(id(harness), harness)
+    return list(found.values())
+
+
+def model_batch_counts(sources: Sequence[Any]) -> ModelBatchCounts | None:
+    """The sum of ``sources``' counts, ``None`` without sources."""
+    if not sources:
+        return None
+    total = ModelBatchCounts()
+    for source in sources:
+        total = total + source.model_batch_counts()
+    return total
 
 
 ProgressCallback = Callable[[BatchProgress], None]
@@ -169,6 +219,12 @@ class ProgressPrinter:
             f"batch: {progress.done}/{total} done, {progress.failed} failed, "
             f"{progress.running} running, {rate:.1f} cases/s, {progress.elapsed:.1f}s"
         )
+        batches = progress.model_batches
+        if batches is not None:
+            line += (
+                f"; model batches: {batches.submitted} submitted, {batches.in_flight} in flight, "
+                f"{batches.ended} ended"
+            )
         if self._tty:
             self._stream.write("\r\x1b[2K" + line + ("\n" if finished else ""))
         else:

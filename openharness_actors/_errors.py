@@ -7,7 +7,7 @@ never started). Causes are always chained (``raise ... from cause``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ActivationLimitError",
     "ActivationTimeoutError",
+    "BudgetExceededError",
     "HarnessError",
     "OpenHarnessError",
     "OutputParseError",
@@ -233,6 +234,33 @@ class ReplayDivergenceError(HarnessError):
         self.occurrence = occurrence
         self.diff = diff
         self.divergences = tuple(divergences)
+
+
+class BudgetExceededError(OpenHarnessError):
+    """A run or batch reached its ``budget``; no model call was started after that.
+
+    ``spent`` is what was spent in all (a ``Spend``: ``usd``, ``input_tokens``,
+    ``output_tokens``, ``calls``), ``budget`` the :class:`~openharness_actors.Budget`,
+    ``by_agent`` the spend per agent name (a batch sums its cases; ``"*"`` holds cases charged
+    as a whole by a distributed batch). ``partial`` is the run's partial ``WorkflowResult``,
+    or for a batch its partial ``BatchResult`` (the cases that finished).
+    """
+
+    partial: Any
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        spent: Any,
+        budget: Any,
+        by_agent: Mapping[str, Any],
+        partial: Any = None,
+    ) -> None:
+        super().__init__(message, partial=partial)
+        self.spent = spent
+        self.budget = budget
+        self.by_agent = dict(by_agent)
 
 
 class StoreError(OpenHarnessError):

@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["lazy_exports"]
+__all__ = ["lazy_exports", "lazy_exports_from"]
 
 
 def lazy_exports(
@@ -23,21 +23,25 @@ def lazy_exports(
     also: Mapping[str, Iterable[str]] | None = None,
 ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for ``package`` whose ``names`` live in ``module`` (relative
-    to ``package``), and whose names in ``also`` (module -> names) live in those modules; a
-    name is imported on first access and then cached in ``namespace``."""
-    home = dict.fromkeys(names, module)
-    for other, its_names in (also or {}).items():
-        home.update(dict.fromkeys(its_names, other))
-    lazy = frozenset(home)
+    to ``package``); a name is imported on first access and then cached in ``namespace``."""
+    return lazy_exports_from(package, namespace, {module: names})
+
+
+def lazy_exports_from(
+    package: str, namespace: dict[str, Any], modules: Mapping[str, Iterable[str]]
+) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+    """:func:`lazy_exports` for names from several ``modules`` (module -> names)."""
+    home = {name: module for module, names in modules.items() for name in names}
 
     def getattr_(name: str) -> object:
-        if name in lazy:
-            value = getattr(importlib.import_module(home[name], package), name)
+        module = home.get(name)
+        if module is not None:
+            value = getattr(importlib.import_module(module, package), name)
             namespace[name] = value
             return value
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def dir_() -> list[str]:
-        return sorted({*namespace, *lazy})
+        return sorted({*namespace, *home})
 
     return getattr_, dir_

@@ -39,3 +39,14 @@ def test_errors_share_one_base() -> None:
     assert all(issubclass(e, OpenHarnessError) for e in errors)
     assert issubclass(WorkflowTimeoutError, TimeoutError)
     assert issubclass(WorkflowDefinitionError, ValueError)
+
+
+def test_eval_names_exported() -> None:
+    """The batch harness, budgets and their error are public, the harness imported lazily."""
+    import openharness_actors.harness as harness
+
+    for name in ("AnthropicBatchHarness", "Budget", "BudgetExceededError", "ModelBatchCounts"):
+        assert name in openharness_actors.__all__
+    assert "AnthropicBatchHarness" in harness.__all__
+    assert harness.AnthropicBatchHarness is openharness_actors.AnthropicBatchHarness
+    assert issubclass(openharness_actors.BudgetExceededError, openharness_actors.OpenHarnessError)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from .._ambient import ambient_observers
+from .._budget import Budget, budgeted
 from .._core._extension import RunExtension
 from .._core._reporting import Reporter
 from .._core._result import WorkflowResult
@@ -457,6 +458,7 @@ class Workflow(Generic[S]):
         self._routing_cache[key] = (tuple(agents.values()), table)
         return table
 
+    @budgeted
     async def run_reactive(
         self,
         *,
@@ -475,6 +477,7 @@ class Workflow(Generic[S]):
         inbox_size: int = 256,
         recording: RecordingOption = None,
         journal: Journal | None = None,
+        budget: Budget | None = None,
     ) -> WorkflowResult[S]:
         """Run the workflow once, in the calling task, and return its result.
 
@@ -495,6 +498,8 @@ class Workflow(Generic[S]):
         ``recording_id`` names the recording written or replayed. ``journal``
         (a :class:`~openharness_actors.Journal`) writes the run durably so that
         :meth:`resume` can finish it after a crash; the journal is named after ``run_id``.
+        ``budget`` (a :class:`~openharness_actors.Budget`) stops the run's model calls once
+        spent and raises :class:`BudgetExceededError` (see ``_budget``).
 
         Raises :class:`WorkflowDefinitionError` before anything runs;
         :class:`WorkflowTimeoutError`, :class:`HarnessError`, :class:`UserCodeError`,
@@ -547,6 +552,7 @@ class Workflow(Generic[S]):
         result: WorkflowResult[S] = await (plan.execute(core) if plan else core.execute())
         return result
 
+    @budgeted
     async def resume(
         self,
         run_id: str,
@@ -564,6 +570,7 @@ class Workflow(Generic[S]):
         restart: RestartPolicy | None = None,
         mailbox_size: int = 64,
         inbox_size: int = 256,
+        budget: Budget | None = None,
     ) -> WorkflowResult[S]:
         """Finish run ``run_id`` after a crash, kill or cancellation, from its ``journal``.
 

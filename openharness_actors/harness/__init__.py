@@ -1,13 +1,14 @@
 """Harnesses: the seam between agents and models. See :mod:`.protocol`.
 
-``AnthropicHarness`` (and its alias ``ClaudeHarness``) and ``ClaudeCodeHarness`` are imported
-on first access, so that importing the package does not import the ``anthropic`` SDK until a
-program uses it (``claude_agent_sdk`` waits for a ``ClaudeCodeHarness``'s first call).
+``AnthropicHarness`` (and its alias ``ClaudeHarness``), ``AnthropicBatchHarness`` and
+``ClaudeCodeHarness`` are imported on first access, so that importing the package does not
+import the ``anthropic`` SDK until a program uses it (``claude_agent_sdk`` waits for a
+``ClaudeCodeHarness``'s first call).
 """
 
 import typing as _typing
 
-from .._lazy import lazy_exports as _lazy_exports
+from .._lazy import lazy_exports_from as _lazy_exports_from
 from .choose import choose_harness as choose_harness
 from .function import FunctionHarness as FunctionHarness
 from .limits import (
@@ -34,9 +35,11 @@ from .scripted import ScriptedHarness as ScriptedHarness
 
 if _typing.TYPE_CHECKING:
     from .anthropic import AnthropicHarness as AnthropicHarness, ClaudeHarness as ClaudeHarness
+    from .anthropic_batch import AnthropicBatchHarness as AnthropicBatchHarness
     from .claude_code import ClaudeCodeHarness as ClaudeCodeHarness
 
 __all__ = [
+    "AnthropicBatchHarness",
     "AnthropicHarness",
     "CallLimiter",
     "CallLimits",
@@ -62,10 +65,12 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = _lazy_exports(
+__getattr__, __dir__ = _lazy_exports_from(
     __name__,
     globals(),
-    ".anthropic",
-    ("AnthropicHarness", "ClaudeHarness"),
-    also={".claude_code": ("ClaudeCodeHarness",)},
+    {
+        ".anthropic": ("AnthropicHarness", "ClaudeHarness"),
+        ".anthropic_batch": ("AnthropicBatchHarness",),
+        ".claude_code": ("ClaudeCodeHarness",),
+    },
 )

@@ -3,7 +3,8 @@
 Prices are Anthropic's list prices for the Claude API in USD per million tokens, as
 published on platform.claude.com (checked November 2026): base input, output, cache reads
 and cache writes (the 5-minute rate; 1-hour writes cost more and are not told apart in
-:class:`Usage`). Batch, fast-mode, regional and long-context surcharges are not modelled,
+:class:`Usage`). The Message Batches discount (half of every rate) is
+:func:`estimate_batch_cost`; fast-mode, regional and long-context surcharges are not modelled,
 except Claude Haiku 5.5's prompt-length tier. These are estimates for dashboards and
 budgets, not a bill. A model missing from the table has no price (``None``), never a guess.
 """
@@ -17,7 +18,14 @@ import attrs
 
 from .._core._usage import Usage
 
-__all__ = ["PRICES", "ModelPrice", "estimate_cost", "model_price"]
+__all__ = [
+    "BATCH_DISCOUNT",
+    "PRICES",
+    "ModelPrice",
+    "estimate_batch_cost",
+    "estimate_cost",
+    "model_price",
+]
 
 _DATED = re.compile(r"-(\d{8}|latest)$")
 
@@ -114,3 +122,14 @@ def estimate_cost(model: str | None, usage: Usage) -> float | None:
     model has no known price."""
     price = model_price(model)
     return None if price is None else price.cost(usage)
+
+
+BATCH_DISCOUNT = 0.5
+"""The Message Batches API charges this fraction of the standard rates (cache rates included)."""
+
+
+def estimate_batch_cost(model: str | None, usage: Usage) -> float | None:
+    """Estimated USD cost of one request of ``model`` made through the Message Batches API;
+    ``None`` when the model has no known price."""
+    cost = estimate_cost(model, usage)
+    return None if cost is None else cost * BATCH_DISCOUNT

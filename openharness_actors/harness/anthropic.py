@@ -1,6 +1,7 @@
 """AnthropicHarness: Claude through the official ``anthropic`` SDK, streamed, under trio.
 
-This is the only module that imports ``anthropic``. It turns one :class:`HarnessRequest`
+This module and the batch harness built on it (:mod:`.anthropic_batch`) are the only ones
+that import ``anthropic``. It turns one :class:`HarnessRequest`
 into Messages API calls made with ``anthropic.AsyncAnthropic``, whose HTTP layer picks
 trio's backend at run time, so calls run natively in the caller's trio tasks (no threads, no
 asyncio). It owns: request building (model, system, tools, structured-output instructions),
@@ -37,6 +38,7 @@ from .._define._output import parse_output
 from .._define._policy import RetryPolicy
 from .._errors import HarnessError, OutputParseError, WorkflowDefinitionError
 from .._logging import get_logger
+from ._caching import with_cache_control
 from ._messages_stream import SSEDecoder, StreamErrorEvent, ToolUse, TurnAssembler
 from ._pricing import estimate_cost
 from ._redact import redact_chain
@@ -142,6 +144,11 @@ class AnthropicHarness:
     the copy fresh limits, counters and no HTTP client; a harness made with ``client=`` cannot
     be pickled.
 
+    Prompt caching: with ``cache=True`` the system prompt and the last tool definition are
+    marked ``cache_control`` (see :mod:`._caching`), so calls that share them read them from
+    the cache; ``usage`` then reports ``cache_creation_input_tokens`` and
+    ``cache_read_input_tokens``, and ``cost_usd`` prices them at the cache rates.
+
     Retries: HTTP 408, 409, 429 and 5xx (the status decides, whatever the body's error
     type), ``overloaded_error``/``api_error`` events in the stream, connection errors,
     incomplete streams and per-call timeouts are retried up to ``max_retries`` times, waiting
@@ -185,6 +192,7 @@ class AnthropicHarness:
         max_tool_turns: int = 8,
         repair_output: bool = True,
         limiter: CallLimiter | None = None,
+        cache: bool = False,
     ) -> None:
         if max_tokens < 1:
             raise ValueError(f"max_tokens must be >= 1, not {max_tokens!r}")
@@ -213,6 +221,7 @@ class AnthropicHarness:
         self.max_tool_turns = max_tool_turns
         self.repair_output = repair_output
         self.max_concurrency = max_concurrency
+        self.cache = cache
         self._api_key = api_key
         self._base_url = base_url
         self._given_client = client
@@ -332,6 +341,8 @@ class AnthropicHarness:
             params["thinking"] = {"type": "enabled", "budget_tokens": self.thinking}
         if tools:
             params["tools"] = [spec.definition() for spec in tools.values()]
+        if self.cache:
+            params = with_cache_control(params)
         messages: list[dict[str, Any]] = [{"role": "user", "content": request.prompt}]
         usage = Usage()
         cost: float | None = 0.0
@@ -340,7 +351,7 @@ class AnthropicHarness:
         while True:
             turn = await self._turn(agent, {**params, "messages": messages}, emit, log)
             usage = usage + turn.usage
-            turn_cost = estimate_cost(turn.model or model, turn.usage)
+            turn_cost = self._cost(turn.model or model, turn.usage)
             cost = None if cost is None or turn_cost is None else cost + turn_cost
             content = turn.content()
             if content:
@@ -374,6 +385,10 @@ class AnthropicHarness:
                 model=turn.model or model,
                 cost_usd=cost,
             )
+
+    def _cost(self, model: str, usage: Usage) -> float | None:
+        """The estimated price of one turn (the batch harness charges half)."""
+        return estimate_cost(model, usage)
 
     async def _turn(
         self, agent: str, params: dict[str, Any], emit: EventSink, log: Any
@@ -729,7 +744,9 @@ def _used_tokens(usage: Usage) -> int:
 def _estimate_tokens(params: dict[str, Any]) -> int:
     """A rough count of a request's input tokens (four characters each)."""
     size = len(json.dumps(params.get("messages"), ensure_ascii=False))
-    size += len(params.get("system") or "") + len(json.dumps(params.get("tools") or []))
+    system = params.get("system") or ""
+    size += len(system if isinstance(system, str) else json.dumps(system))
+    size += len(json.dumps(params.get("tools") or []))
     return size // 4 + 1
 
 

@@ -59,6 +59,8 @@ import h11
 import trio
 
 from .._core._usage import Usage
+from ._fake_batches import FakeBatches, is_batch_route
+from ._fake_cache import FakePromptCache
 
 __all__ = [
     "FakeAnthropic",
@@ -304,6 +306,9 @@ class FakeAnthropic:
         self._disconnects = 0
         self._ids = itertools.count(1)
         self._changed = trio.Event()
+        # Message Batches routes and prompt-cache accounting: see _fake_batches, _fake_cache.
+        self.batches = FakeBatches(self)
+        self.cache = FakePromptCache()
 
     def script(self, *replies: FakeReply) -> None:
         """Queue ``replies`` for the next requests, in order."""
@@ -426,6 +431,9 @@ class FakeAnthropic:
             if data:
                 await stream.send_all(data)
 
+        if is_batch_route(record.path):  # the Message Batches API: see _fake_batches
+            await self.batches.respond(record, send)
+            return
         if record.method in ("HEAD", "GET"):  # probes (the claude CLI sends some): no body
             status = 200 if record.path in _PROBE_PATHS else 404
             head = [("content-length", "0"), ("request-id", f"req_fake_{record.index + 1}")]
@@ -452,7 +460,7 @@ class FakeAnthropic:
             )
             return
         body = record.body
-        usage = reply.usage or _estimate_usage(body, reply)
+        usage = reply.usage or self.cache.account(body, _estimate_usage(body, reply))
         model = str(body.get("model"))
         blocks = self._blocks(reply)
         if not body.get("stream"):
