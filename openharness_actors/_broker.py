@@ -44,6 +44,9 @@ class Broker:
         self._send, self._receive = trio.open_memory_channel[Draft](inbox_size)
         self._queued = 0  # drafts in the inbox
         self.observers: list[Callable[[Signal], None]] = []
+        self.check: Callable[[str, dict[str, Any], str | None], None] | None = None
+        """Called on every published payload when set (a recorder sets it to refuse values
+        it cannot store, see ``_storable``); raising refuses the publish."""
 
     async def publish(self, name: str, payload: dict[str, Any], source: SignalSource) -> str:
         """Queue a signal for the broker and return its id.
@@ -52,8 +55,10 @@ class Broker:
         scheduling point only when the broker is behind (``EAGER_BELOW`` drafts or more
         waiting): while it keeps up, yielding after every signal of an activation would only
         add a scheduler round per signal. Atomic under cancellation: either the draft is
-        queued, or nothing happened.
+        queued, or nothing happened. Raises what ``check`` raises (nothing queued).
         """
+        if self.check is not None:
+            self.check(name, payload, source.agent)
         signal_id = new_signal_id()
         work = self._core.work
         work.add()

@@ -37,6 +37,7 @@ from ._quiescence import WorkCounter
 from ._reporting import Reporter, ReporterFeed
 from ._result import AgentMetrics, Metrics, WorkflowResult
 from ._routing import RoutingTable
+from ._run_end import finish_run
 from ._signal import Signal, SignalSource
 from ._state import StateModel
 from ._state_actor import StateActor
@@ -45,9 +46,6 @@ from ._usage import Usage
 from .harness.protocol import Harness
 
 __all__ = ["AgentStats", "RunCore", "RunOptions"]
-
-CLEANUP_SECONDS = 5.0
-"""Upper bound on the shielded cleanup after a run is cancelled."""
 
 
 @attrs.define
@@ -147,6 +145,7 @@ class RunCore:
         "status",
         "supervisor",
         "terminated_early",
+        "warnings",
         "work",
     )
 
@@ -175,6 +174,8 @@ class RunCore:
         is durably written. Activations await it after a harness result and after their
         commit; the state actor after a reducer's change."""
         self.extension_errors: list[BaseException] = []
+        self.warnings: list[str] = []
+        """Problems that did not fail the run (``WorkflowResult.warnings``, see ``_run_end``)."""
         self.nursery: trio.Nursery | None = None
         """The run's supervisor nursery (while it runs): actors, broker, state actor and every
         activation live in it."""
@@ -290,16 +291,19 @@ class RunCore:
         status = "cancelled"
         try:
             status = await self._supervise()
+        except OpenHarnessError as error:
+            # An actor task raised a run error (a publish refused by the recorder's check, a
+            # journal that cannot be written): the run fails with it, with its partial.
+            if error not in self.failures:
+                self.fail(error)
+            status = "failed"
         except Exception:
             status = "failed"
             raise
         finally:
             with trio.CancelScope(shield=True):
                 self._finish(status)
-                with trio.move_on_after(CLEANUP_SECONDS):
-                    await self._finish_extensions()
-                    for feed in self._feeds:
-                        await feed.done.wait()
+                status = await finish_run(self, status, self._extensions, self._feeds)
         return status
 
     async def _supervise(self) -> str:
@@ -369,17 +373,6 @@ class RunCore:
             activations=self._activations,
             signals=len(self.log),
         )
-
-    async def _finish_extensions(self) -> None:
-        assert self.result is not None
-        for extension in self._extensions:
-            try:
-                await extension.finish(self.result)
-            except Exception as exc:
-                self.extension_errors.append(exc)
-                self._logger.error(
-                    "extension_finish_failed", extension=type(extension).__name__, error=repr(exc)
-                )
 
     def _build_result(self, status: str, duration_ms: float) -> WorkflowResult[Any]:
         agents = {name: stats.freeze() for name, stats in self.stats.items()}

@@ -24,6 +24,7 @@ from ._errors import OpenHarnessError, UserCodeError
 from ._json import to_jsonable
 from ._signal import Signal, SignalSource
 from ._state import values_equal
+from ._storable import refused_change
 
 if TYPE_CHECKING:
     from ._run import RunCore
@@ -152,6 +153,10 @@ class StateActor:
             error.__cause__ = exc
             core.fail(error)
             return
+        refused = refused_change(core.broker.check, commit.key, commit.value, commit.agent)
+        if refused is not None:  # recorded runs only: a value the recording cannot store
+            core.fail(refused)
+            return
         core.state = new_state
         commit.applied = True
         if values_equal(old_value, commit.value):
@@ -182,6 +187,11 @@ class StateActor:
                 core.fail(error)
                 return
             changes = model.changes(old_state, new_state)
+            for key, _, after in changes:
+                refused = refused_change(core.broker.check, key, after, signal.source.agent)
+                if refused is not None:  # recorded runs only, as in _apply_commit
+                    core.fail(refused)
+                    return
             core.state = new_state
             last_id = None
             for key, before, after in changes:

@@ -39,3 +39,12 @@ def test_errors_share_one_base() -> None:
     assert all(issubclass(e, OpenHarnessError) for e in errors)
     assert issubclass(WorkflowTimeoutError, TimeoutError)
     assert issubclass(WorkflowDefinitionError, ValueError)
+
+
+def test_unstorable_value_error_is_a_store_and_value_error() -> None:
+    """UnstorableValueError is exported, and is both a StoreError and a ValueError."""
+    from openharness_actors import StoreError, UnstorableValueError
+
+    assert "UnstorableValueError" in openharness_actors.__all__
+    assert issubclass(UnstorableValueError, StoreError)
+    assert issubclass(UnstorableValueError, ValueError)

@@ -22,6 +22,7 @@ recording: two store objects appending to the same recording would interleave li
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import json
 import os
@@ -48,6 +49,7 @@ from ._store import (
     opened,
     select_infos,
     select_signals,
+    unencodable,
 )
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "JsonlSignalStore"]
@@ -162,11 +164,21 @@ class JsonlSignalStore:
         return info
 
     def _write(self, path: Path, lines: Iterable[str], *, sync: bool = False) -> None:
-        with path.open("a", encoding="utf-8", newline="\n") as file:
-            file.write("".join(f"{line}\n" for line in lines))
-            if sync:
-                file.flush()
-                os.fsync(file.fileno())
+        """Append ``lines`` whole or not at all: after a failed write (a full disk) the file
+        is cut back to its previous size, so no partial line is left for later lines to
+        follow."""
+        data = memoryview("".join(f"{line}\n" for line in lines).encode("utf-8"))
+        with path.open("ab", buffering=0) as file:
+            size = file.seek(0, os.SEEK_END)
+            try:
+                while data:
+                    data = data[file.write(data) or 0 :]
+                if sync:
+                    os.fsync(file.fileno())
+            except OSError:
+                with contextlib.suppress(OSError):  # the write's error is the one to report
+                    file.truncate(size)
+                raise
 
     # -- the store API -------------------------------------------------------------------------
 
@@ -194,7 +206,8 @@ class JsonlSignalStore:
 
     async def append(self, recording_id: str, signals: Sequence[Signal]) -> None:
         check_recording_id(recording_id)
-        lines = [dumps({"signal": signal.to_dict()}) for signal in signals]
+        with unencodable(self, recording_id):
+            lines = [dumps({"signal": signal.to_dict()}) for signal in signals]
         await self._call(self._append, recording_id, lines)
 
     def _append(self, recording_id: str, lines: list[str]) -> None:
@@ -204,7 +217,8 @@ class JsonlSignalStore:
 
     async def checkpoint(self, recording_id: str, seq: int, state: Any) -> None:
         check_recording_id(recording_id)
-        line = dumps({"checkpoint": {"seq": seq, "state": state}})
+        with unencodable(self, recording_id):
+            line = dumps({"checkpoint": {"seq": seq, "state": state}})
         await self._call(self._checkpoint, recording_id, line)
 
     def _checkpoint(self, recording_id: str, line: str) -> None:

@@ -14,6 +14,7 @@ undecodable row or file that is not (or no longer) a database of ours becomes a
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import json
 import os
@@ -39,6 +40,7 @@ from ._store import (
     check_recording_id,
     check_status,
     opened,
+    unencodable,
 )
 
 __all__ = ["FORMAT_VERSION", "SqliteSignalStore"]
@@ -112,8 +114,9 @@ class SqliteSignalStore:
                 return fn(db, *args)
         except StoreError:
             raise
-        except (sqlite3.Error, ValueError, OverflowError) as exc:
-            # ValueError: text that is not UTF-8 in a damaged file (UnicodeDecodeError).
+        except (sqlite3.Error, OSError, ValueError, OverflowError) as exc:
+            # ValueError: text that is not UTF-8 in a damaged file (UnicodeDecodeError);
+            # OSError: the directory cannot be made.
             raise StoreError(
                 f"SQLite store {str(self.path)!r} failed: {exc}", location=str(self.path)
             ) from exc
@@ -160,7 +163,7 @@ class SqliteSignalStore:
                 )
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
         self._ensure_wal(db)
 
@@ -185,10 +188,10 @@ class SqliteSignalStore:
         db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
-        db.execute("COMMIT")
 
     def _row_info(self, row: Sequence[Any]) -> RecordingInfo:
         try:
@@ -276,7 +279,8 @@ class SqliteSignalStore:
 
     async def append(self, recording_id: str, signals: Sequence[Signal]) -> None:
         check_recording_id(recording_id)
-        rows = [(signal.name, signal.to_json()) for signal in signals]
+        with unencodable(self, recording_id):
+            rows = [(signal.name, signal.to_json()) for signal in signals]
         await self._call(self._append, recording_id, rows)
 
     def _append(
@@ -295,7 +299,9 @@ class SqliteSignalStore:
 
     async def checkpoint(self, recording_id: str, seq: int, state: Any) -> None:
         check_recording_id(recording_id)
-        await self._call(self._checkpoint, recording_id, seq, dumps(state))
+        with unencodable(self, recording_id):
+            state_json = dumps(state)
+        await self._call(self._checkpoint, recording_id, seq, state_json)
 
     def _checkpoint(self, db: sqlite3.Connection, recording_id: str, seq: int, state: str) -> None:
         with self._transaction(db, write=True):
@@ -468,3 +474,11 @@ class SqliteSignalStore:
                 params,
             ).fetchall()
         return [self._row_info(row) for row in rows]
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already (it rolls back by itself on
+    a full disk or I/O error: a second ROLLBACK would then hide the real error)."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the error being raised is what matters
+            db.execute("ROLLBACK")
