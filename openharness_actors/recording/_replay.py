@@ -7,7 +7,7 @@ replayed run makes an ask, it gets the n-th recorded answer to that same ask, wh
 scheduling. :class:`ReplayHarness` re-emits the recorded events and returns the recorded
 :class:`HarnessResult` (or raises the recorded :class:`HarnessError`); a call the recorded run
 never finished (the run ended under it) blocks until the replayed run is cancelled the same
-way. Tools are not run again: their recorded ``tool:call``/``tool:result`` are re-emitted.
+way — for a bounded time, and not at all in an incomplete recording (``_unfinished``). Tools are not run again: their recorded ``tool:call``/``tool:result`` are re-emitted.
 
 Everything else — state, emits, engine signals — the engine regenerates. An ask the recording
 cannot answer raises :class:`ReplayDivergenceError`, or, when collecting, is answered with the
@@ -29,6 +29,7 @@ from .._usage import Usage
 from ..harness.protocol import EventSink, HarnessEvent, HarnessRequest, HarnessResult
 from ._ask import ASK_SIGNAL, Ask, AskEvent, Divergence, ask_diff, closest_ask, describe_divergence
 from ._store import RecordingData
+from ._unfinished import serve_unfinished
 
 if TYPE_CHECKING:
     from .._result import WorkflowResult
@@ -40,6 +41,7 @@ __all__ = [
     "ReplayHarness",
     "ReplayIndex",
     "ReplaySession",
+    "recorded_event",
     "serve_recorded",
 ]
 
@@ -78,6 +80,9 @@ class ReplayIndex:
 
     def __init__(self, data: RecordingData) -> None:
         self.recording_id = data.info.id
+        self.status = data.info.status
+        """The recording's status: ``"recording"`` when incomplete (see ``_unfinished``)."""
+        self.duration_ms = data.info.duration_ms
         self.calls: dict[Ask, list[RecordedCall]] = {}
         self.models: dict[str, str | None] = {}
         self.unmatched = 0
@@ -238,6 +243,11 @@ class ReplaySession:
             raise error
 
 
+def recorded_event(name: str, payload: dict[str, Any]) -> _RecordedEvent:
+    """A recorded harness event, to emit again."""
+    return _RecordedEvent(name, payload)
+
+
 @attrs.frozen(slots=True)
 class _RecordedEvent:
     signal_name: str
@@ -267,7 +277,10 @@ class ReplayHarness:
         Raises :class:`ReplayDivergenceError` when the recording cannot answer the ask.
         """
         ask = Ask.of(request)
-        return await serve_recorded(self._session.take(ask), ask, request, emit)
+        call = self._session.take(ask)
+        if not call.finished:  # bounded: an incomplete or damaged recording must not hang
+            return await serve_unfinished(call, ask, request, emit, self._session.index)
+        return await serve_recorded(call, ask, request, emit)
 
 
 async def serve_recorded(
