@@ -68,8 +68,8 @@ async def finish_run(
 async def _finish_extensions(core: RunCore, extensions: Sequence[RunExtension]) -> None:
     assert core.result is not None
     logger: Any = get_logger(run_id=core.run_id)
+    pending = list(extensions)
     with trio.move_on_after(CLEANUP_SECONDS):
-        pending = list(extensions)
         while pending:
             extension = pending[0]
             try:

@@ -153,8 +153,10 @@ class StateActor:
             error.__cause__ = exc
             core.fail(error)
             return
-        refused = refused_change(core.broker.check, commit.key, commit.value, commit.agent)
-        if refused is not None:  # recorded runs only: a value the recording cannot store
+        check = core.broker.check  # set in recorded runs only: refuse what cannot be stored
+        if check is not None and (
+            refused := refused_change(check, commit.key, commit.value, commit.agent)
+        ):
             core.fail(refused)
             return
         core.state = new_state
@@ -187,11 +189,12 @@ class StateActor:
                 core.fail(error)
                 return
             changes = model.changes(old_state, new_state)
-            for key, _, after in changes:
-                refused = refused_change(core.broker.check, key, after, signal.source.agent)
-                if refused is not None:  # recorded runs only, as in _apply_commit
-                    core.fail(refused)
-                    return
+            check = core.broker.check  # recorded runs only, as in _apply_commit
+            if check is not None:
+                for key, _, after in changes:
+                    if refused := refused_change(check, key, after, signal.source.agent):
+                        core.fail(refused)
+                        return
             core.state = new_state
             last_id = None
             for key, before, after in changes:

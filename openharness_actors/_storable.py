@@ -32,8 +32,10 @@ decimal digits); longer ones are converted to find out."""
 def check_storable(name: str, payload: dict[str, Any], agent: str | None) -> None:
     """Raise :class:`UnstorableValueError` when ``payload`` (of signal ``name``, published
     for ``agent``) holds a value a recording cannot store; return ``None`` otherwise."""
+    if _storable(payload):
+        return
     found = unstorable_reason(payload)
-    if found is None:
+    if found is None:  # only a subclass the quick walk does not follow: store it as its base
         return
     path, reason = found
     who = f"agent {agent!r}" if agent is not None else "the engine"
@@ -46,16 +48,14 @@ def check_storable(name: str, payload: dict[str, Any], agent: str | None) -> Non
 
 
 def refused_change(
-    check: Callable[[str, dict[str, Any], str | None], None] | None,
+    check: Callable[[str, dict[str, Any], str | None], None],
     key: str,
     value: Any,
     agent: str | None,
 ) -> UnstorableValueError | None:
-    """What ``check`` (the broker's, ``None`` in a live run) says about setting state ``key``
+    """What ``check`` (the broker's, set in recorded runs) says about setting state ``key``
     to ``value``: the state actor asks *before* it changes the state, so a refused value never
     reaches the state (nor ``workflow:end``)."""
-    if check is None:
-        return None
     try:
         check(f"state:{key}:changed", {"new_value": to_jsonable(value)}, agent)
     except UnstorableValueError as error:
@@ -63,6 +63,33 @@ def refused_change(
     except TypeError:
         return None  # no JSON form at all: the state actor reports that as it always has
     return None
+
+
+def _storable(value: Any) -> bool:
+    """The quick walk (no key paths: this one runs for every published signal of a recorded
+    run); ``False`` sends the caller to :func:`unstorable_reason` for the details."""
+    stack = [value]
+    pop = stack.pop
+    extend = stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isascii() and _string_problem(item) is not None:
+                return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str or (not key.isascii() and _string_problem(key)):
+                    return False
+            extend(item.values())
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind is int:
+            if item.bit_length() > _BITS_SAFE and not _int_writable(item):
+                return False
+        elif not (item is None or kind is float or kind is bool):
+            return False
+    return True
 
 
 def unstorable_reason(value: Any) -> tuple[str, str] | None:

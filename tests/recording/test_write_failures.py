@@ -118,8 +118,11 @@ async def test_an_unwritable_sqlite_path_fails_the_run(tmp_path: Path) -> None:
     assert caught.value.partial is not None
 
 
-async def test_an_async_journal_that_cannot_write_fails_the_run(tmp_path: Path) -> None:
-    """An async journal whose store breaks mid-run fails the run with StoreError."""
+@pytest.mark.parametrize("durability", ["async", "exit"])
+async def test_an_async_or_exit_journal_that_cannot_write_fails_the_run(
+    tmp_path: Path, durability: Any
+) -> None:
+    """An async or exit journal whose store breaks mid-run fails the run with StoreError."""
     directory = tmp_path / "journal"
     store = JsonlSignalStore(directory)
 
@@ -132,7 +135,7 @@ async def test_an_async_journal_that_cannot_write_fails_the_run(tmp_path: Path) 
         await wf.run_reactive(
             agents=agents,
             state={"out": None},
-            journal=Journal(store=store, durability="async"),
+            journal=Journal(store=store, durability=durability),
         )
     assert caught.value.partial is not None
     assert any(isinstance(e, OSError) for e in _chain(caught.value))
@@ -330,3 +333,26 @@ async def test_a_full_sqlite_database_reports_the_disk_error(tmp_path: Path) -> 
     assert "database or disk is full" in messages[-1]
     assert not any("cannot rollback" in m for m in messages)
     assert caught.value.partial is not None
+
+
+async def test_a_reducer_value_that_cannot_be_stored_is_refused(tmp_path: Path) -> None:
+    """A reducer producing an unstorable value fails the run before the state changes, so
+    workflow:end and the finalized recording hold the last storable state."""
+    store = SqliteSignalStore(tmp_path / "r.db")
+    wf = create_workflow(dict)
+    agents = {"pinger": wf.agent(body=lambda ctx: "ping", activate_on=["workflow:start"])}
+    recording = Recording(mode="record", store=store, recording_id="reduced")
+    with pytest.raises(UnstorableValueError) as caught:
+        await wf.run_reactive(
+            agents=agents,
+            state={"log": "start"},
+            reducers={"agent:completed": lambda state, signal: {"log": "\ud800"}},
+            recording=recording,
+        )
+    assert caught.value.key == "['new_value']"
+    assert caught.value.agent == "pinger"
+    partial = caught.value.partial
+    assert partial is not None and partial.state == {"log": "start"}
+    data = await store.load("reduced")
+    assert data.info.status == "failed"
+    assert data.signals[-1].payload["state"] == {"log": "start"}
