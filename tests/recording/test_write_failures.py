@@ -356,3 +356,15 @@ async def test_a_reducer_value_that_cannot_be_stored_is_refused(tmp_path: Path) 
     data = await store.load("reduced")
     assert data.info.status == "failed"
     assert data.signals[-1].payload["state"] == {"log": "start"}
+
+
+def test_on_write_error_is_validated() -> None:
+    """on_write_error accepts "fail" or "warn"; anything else is a definition error."""
+    from openharness_actors import WorkflowDefinitionError
+
+    assert Recording(on_write_error="warn").on_write_error == "warn"
+    assert Journal(on_write_error="warn").on_write_error == "warn"
+    with pytest.raises(WorkflowDefinitionError, match="on_write_error must be 'fail' or 'warn'"):
+        Recording(on_write_error="ignore")  # type: ignore[arg-type]
+    with pytest.raises(WorkflowDefinitionError, match="on_write_error must be 'fail' or 'warn'"):
+        Journal(on_write_error="ignore")  # type: ignore[arg-type]
