@@ -24,6 +24,7 @@ __all__ = [
     "RestartIntensityError",
     "StoreError",
     "TemplateError",
+    "UnstorableValueError",
     "UserCodeError",
     "WorkerLostError",
     "WorkflowCancelledError",
@@ -266,12 +267,36 @@ class BudgetExceededError(OpenHarnessError):
 class StoreError(OpenHarnessError):
     """A recording store could not read or write: missing recording, corrupt or newer file.
 
-    ``location`` names the file (and line, when known) or the recording at fault.
+    ``location`` names the file (and line, when known) or the recording at fault. When a
+    recording or journal could not be written and that failed the run, ``partial`` is the
+    run's result.
     """
 
-    def __init__(self, message: str, *, location: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: str | None = None,
+        partial: WorkflowResult[Any] | None = None,
+    ) -> None:
+        super().__init__(message, partial=partial)
         self.location = location
+
+
+class UnstorableValueError(StoreError, ValueError):
+    """A recorded run published a value its recording cannot store (a string with a lone
+    surrogate, an int past Python's int-to-string limit, an object that is not JSON data).
+
+    Raised where the signal is published, so the activation (or the run) fails with it.
+    ``agent`` names the publishing agent (``None`` for the engine), ``signal`` the signal
+    and ``key`` the path inside its payload (for example ``['output'][2]``).
+    """
+
+    def __init__(self, message: str, *, agent: str | None, signal: str, key: str) -> None:
+        super().__init__(message, location=f"{signal} {key}")
+        self.agent = agent
+        self.signal = signal
+        self.key = key
 
 
 class WorkerLostError(OpenHarnessError):

@@ -50,3 +50,12 @@ def test_eval_names_exported() -> None:
     assert "AnthropicBatchHarness" in harness.__all__
     assert harness.AnthropicBatchHarness is openharness_actors.AnthropicBatchHarness
     assert issubclass(openharness_actors.BudgetExceededError, openharness_actors.OpenHarnessError)
+
+
+def test_unstorable_value_error_is_a_store_and_value_error() -> None:
+    """UnstorableValueError is exported, and is both a StoreError and a ValueError."""
+    from openharness_actors import StoreError, UnstorableValueError
+
+    assert "UnstorableValueError" in openharness_actors.__all__
+    assert issubclass(UnstorableValueError, StoreError)
+    assert issubclass(UnstorableValueError, ValueError)

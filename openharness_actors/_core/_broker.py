@@ -55,6 +55,10 @@ class Broker:
         """Drafts the supervisor makes while a signal is logged (``agent:restarted``): they
         are logged right after it, before the next draft of the inbox."""
         self.follower: ScheduleFollower | None = None
+        self.check: Callable[[str, dict[str, Any], str | None], None] | None = None
+        """Called on every published payload when set (a recorder's declared
+        ``store_check``: it refuses values the store cannot hold, see ``_storable``);
+        raising refuses the publish."""
         self._waiters: dict[str, trio.Event] = {}
 
     async def publish(
@@ -71,8 +75,10 @@ class Broker:
         scheduling point only when the broker is behind (``EAGER_BELOW`` drafts or more
         waiting): while it keeps up, yielding after every signal of an activation would only
         add a scheduler round per signal. Atomic under cancellation: either the draft is
-        queued, or nothing happened.
+        queued, or nothing happened. Raises what ``check`` raises (nothing queued).
         """
+        if self.check is not None:
+            self.check(name, payload, source.agent)
         if signal_id is None:
             signal_id = new_signal_id()
         work = self._run.work

@@ -12,7 +12,8 @@ Declared hooks, read once after ``attach`` (an extension without them simply lac
 attribute): ``recording_id`` (the recording this run writes or replays, shown in the
 result), ``barrier`` (``async (signal_id) -> None``: returns once that signal is durable; a
 sync journal), ``schedule`` (a :class:`~._schedule.Schedule`: the recorded order this run
-follows — replay, resume).
+follows — replay, resume), ``store_check`` (``(name, payload, agent) -> None``, raising for
+a value the extension's store cannot hold: published values are checked, see ``_storable``).
 """
 
 from __future__ import annotations

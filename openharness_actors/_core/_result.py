@@ -78,7 +78,9 @@ class WorkflowResult(Generic[S]):
     ``state`` is the final state; ``signals`` the complete trace in broker order, from
     ``workflow:start`` to ``workflow:end``; ``status`` one of ``"completed"`` (quiescence),
     ``"terminated"`` (``end_when``), ``"failed"``, ``"timeout"``, ``"cancelled"``;
-    ``terminated_early`` is true when ``end_when`` ended the run.
+    ``terminated_early`` is true when ``end_when`` ended the run. ``warnings`` lists what
+    went wrong without failing the run: a recording or journal that could not be written
+    with ``on_write_error="warn"``, a reporter that missed signals (and how many).
     """
 
     state: S
@@ -88,6 +90,7 @@ class WorkflowResult(Generic[S]):
     status: str = "completed"
     terminated_early: bool = False
     recording_id: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def signals_named(self, pattern: str) -> list[Signal]:
         """The signals whose name matches ``pattern`` (the usual pattern dialect)."""

@@ -40,6 +40,7 @@ from ._quiescence import WorkCounter
 from ._reporting import Reporter, ReporterFeed
 from ._result import AgentMetrics, Metrics, WorkflowResult
 from ._routing import RoutingTable
+from ._run_end import finish_run
 from ._schedule import ScheduleFollower
 from ._signal import Signal, SignalSource
 from ._signal_log import SignalLog
@@ -51,9 +52,6 @@ __all__ = ["DEFAULT_MAX_ACTIVATIONS", "AgentStats", "RunCore", "RunOptions"]
 
 DEFAULT_MAX_ACTIVATIONS = 10_000
 """The default loop bound of a run (``max_activations``); ``None`` means unbounded."""
-
-CLEANUP_SECONDS = 5.0
-"""Upper bound on the shielded cleanup after a run is cancelled."""
 
 
 @attrs.define
@@ -156,6 +154,7 @@ class RunCore:
         "stopping",
         "supervisor",
         "terminated_early",
+        "warnings",
         "work",
     )
 
@@ -184,6 +183,8 @@ class RunCore:
         is durably written. Activations await it after a harness result, the state actor
         after a change."""
         self.extension_errors: list[BaseException] = []
+        self.warnings: list[str] = []
+        """Problems that did not fail the run (``WorkflowResult.warnings``, see ``_run_end``)."""
         self.nursery: trio.Nursery | None = None
         self.activations = 0
         self.active: dict[str, Activation] = {}
@@ -228,6 +229,9 @@ class RunCore:
             barrier = getattr(extension, "barrier", None)
             if barrier is not None:
                 self.barrier = barrier
+            store_check = getattr(extension, "store_check", None)
+            if store_check is not None:
+                self.broker.check = store_check
             schedule = getattr(extension, "schedule", None)
             if schedule is not None:
                 follower = ScheduleFollower(
@@ -247,6 +251,15 @@ class RunCore:
     @property
     def failed(self) -> bool:
         return bool(self.failures)
+
+    @property
+    def store_check(self) -> Callable[[str, dict[str, Any], str | None], None] | None:
+        """The recorder's check of storable values, when the run is recorded."""
+        return self.broker.check
+
+    def warn(self, message: str) -> None:
+        """Record a problem that does not fail the run (``WorkflowResult.warnings``)."""
+        self.warnings.append(message)
 
     @property
     def agent_names(self) -> list[str]:
@@ -334,16 +347,19 @@ class RunCore:
         status = "cancelled"
         try:
             status = await self._supervise()
+        except OpenHarnessError as error:
+            # An actor task raised a run error (a publish refused by the recorder's check, a
+            # journal that cannot be written): the run fails with it, with its partial.
+            if error not in self.failures:
+                self.fail(error)
+            status = "failed"
         except Exception:
             status = "failed"
             raise
         finally:
             with trio.CancelScope(shield=True):
                 self._finish(status)
-                with trio.move_on_after(CLEANUP_SECONDS):
-                    await self._finish_extensions()
-                    for feed in self._feeds:
-                        await feed.done.wait()
+                status = await finish_run(self, status, self._extensions, self._feeds)
         return status
 
     async def _supervise(self) -> str:
@@ -431,17 +447,6 @@ class RunCore:
             activations=self.activations,
             signals=len(self.log),
         )
-
-    async def _finish_extensions(self) -> None:
-        assert self.result is not None
-        for extension in self._extensions:
-            try:
-                await extension.finish(self.result)
-            except Exception as exc:
-                self.extension_errors.append(exc)
-                self._logger.error(
-                    "extension_finish_failed", extension=type(extension).__name__, error=repr(exc)
-                )
 
     def _build_result(self, status: str, duration_ms: float) -> WorkflowResult[Any]:
         agents = {name: stats.freeze() for name, stats in self.stats.items()}

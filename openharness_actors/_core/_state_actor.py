@@ -29,6 +29,7 @@ from .._errors import OpenHarnessError, UserCodeError
 from .._json import to_jsonable
 from ._control import Attachment, Changed, Terminating
 from ._signal import Signal, SignalSource
+from ._storable import refused_change
 
 if TYPE_CHECKING:
     from ._ports import StatePort
@@ -174,6 +175,12 @@ class StateActor:
             error.__cause__ = exc
             self._run.fail(error)
             return
+        check = self._run.store_check  # recorded runs only: refuse what cannot be stored
+        if check is not None and (
+            refused := refused_change(check, commit.key, commit.value, commit.agent)
+        ):
+            self._run.fail(refused)
+            return
         self.state = new_state
         commit.applied = True
         if values_equal(old_value, commit.value):
@@ -223,6 +230,12 @@ class StateActor:
                 error.__cause__ = exc
                 self._run.fail(error)
                 return
+            check = self._run.store_check  # recorded runs only, as in _apply_commit
+            if check is not None:
+                for key, _, after in changes:
+                    if refused := refused_change(check, key, after, signal.source.agent):
+                        self._run.fail(refused)
+                        return
             self.state = new_state
             last_id = None
             snapshot = old_state

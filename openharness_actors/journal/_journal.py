@@ -31,7 +31,7 @@ from .._errors import StoreError, WorkflowDefinitionError
 from ..harness.protocol import Harness
 from ..recording._config import Recording, default_store
 from ..recording._plan import RecordingPlan
-from ..recording._recorder import Recorder, RecordingHarness
+from ..recording._recorder import ON_WRITE_ERROR, OnWriteError, Recorder, RecordingHarness
 from ..recording._store import RecordingInfo, SignalStore, check_recording_id
 
 if TYPE_CHECKING:
@@ -49,11 +49,15 @@ Durability = Literal["sync", "async", "exit"]
 @attrs.frozen
 class Journal:
     """The ``journal=`` option of a run: where (``store``, default: the embedded SQLite
-    store) and how durably (``durability``) to journal it. Raises
+    store) and how durably (``durability``) to journal it. ``on_write_error``: a journal that
+    cannot be written fails the run with :class:`StoreError` (``"fail"``, the default; a
+    ``sync`` journal fails it at the first write that fails) or only adds a warning to
+    ``WorkflowResult.warnings`` (``"warn"``: the run goes on unjournaled). Raises
     :class:`WorkflowDefinitionError` for an unknown durability or a non-store."""
 
     store: SignalStore | None = None
     durability: Durability = "sync"
+    on_write_error: OnWriteError = "fail"
 
     def __attrs_post_init__(self) -> None:
         if self.durability not in ("sync", "async", "exit"):
@@ -62,6 +66,10 @@ class Journal:
             )
         if self.store is not None and not isinstance(self.store, SignalStore):
             raise WorkflowDefinitionError(f"journal store {self.store!r} is not a SignalStore")
+        if self.on_write_error not in ON_WRITE_ERROR:
+            raise WorkflowDefinitionError(
+                f"journal on_write_error must be 'fail' or 'warn', not {self.on_write_error!r}"
+            )
 
     def resolved_store(self) -> SignalStore:
         return self.store if self.store is not None else default_store()
@@ -70,13 +78,20 @@ class Journal:
 class JournalRecorder(Recorder):
     """A :class:`Recorder` that can wait until a given signal is durably written."""
 
-    def __init__(self, store: SignalStore, info: RecordingInfo, durability: Durability) -> None:
+    def __init__(
+        self,
+        store: SignalStore,
+        info: RecordingInfo,
+        durability: Durability,
+        on_write_error: OnWriteError = "fail",
+    ) -> None:
         exit_only = durability == "exit"
         super().__init__(
             store,
             info,
             batch_size=2**62 if exit_only else 256,
             flush_interval=math.inf if exit_only else 0.05,
+            on_write_error=on_write_error,
         )
         self._durability = durability
         self.barrier: Callable[[str], Awaitable[None]] | None = None
@@ -107,19 +122,27 @@ class JournalRecorder(Recorder):
             self._watched[signal.id] = signal.seq
             self._progress.unpark_all()
 
+    @property
+    def _kind(self) -> str:
+        return "journal"
+
     async def durable(self, signal_id: str) -> None:
         """Return once signal ``signal_id`` (published already) is written to the store.
 
         Raises :class:`StoreError` when the write failed: a sync journal that cannot write
-        must not let the run go on.
+        must not let the run go on — unless ``on_write_error="warn"``, where it returns (the
+        run goes on; ``finish`` reports what stayed unwritten as a warning).
         """
         while signal_id not in self._watched:
             await self._progress.park()
         seq = self._watched.pop(signal_id)
         while self._written_through < seq:
             if self._failed_through >= seq:
+                if self.on_write_error == "warn":
+                    return
                 raise StoreError(
-                    f"journal {self.recording_id!r} could not be written: {self.errors[-1]!r}",
+                    f"journal {self.recording_id!r} in {self.store!r} could not be written: "
+                    f"{self.errors[-1]}",
                     location=self.recording_id,
                 ) from self.errors[-1]
             self._full.set()
@@ -153,7 +176,9 @@ class JournalPlan(RecordingPlan):
         super().__init__(Recording(mode="live"), "journal", store=store, recording_id=info.id)
         self.journal = journal
         self.resume = resume
-        self.journal_recorder = JournalRecorder(store, info, journal.durability)
+        self.journal_recorder = JournalRecorder(
+            store, info, journal.durability, journal.on_write_error
+        )
         self.journal_recorder.resume_session = resume
         self._harness_wrappers: dict[int, Harness] = {}
 

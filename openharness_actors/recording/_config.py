@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .._errors import StoreError, WorkflowDefinitionError
+from ._recorder import ON_WRITE_ERROR, OnWriteError
 from ._sqlite import SqliteSignalStore
 from ._store import SignalStore, as_tags, check_recording_id
 
@@ -52,6 +53,9 @@ class Recording:
     :class:`ReplayDivergenceError` listing all of them when the run ends; by default the first
     one raises. ``batch_size``, ``flush_interval`` (seconds) and ``checkpoint_every`` tune how
     the recorder writes (see ``Recorder``). ``metadata`` is stored with the recording.
+    ``on_write_error``: a recording that cannot be written (completely) fails the run with
+    :class:`StoreError` (``"fail"``, the default) or adds a warning to
+    ``WorkflowResult.warnings`` (``"warn"``).
 
     Raises :class:`WorkflowDefinitionError` listing every invalid field.
     """
@@ -66,6 +70,7 @@ class Recording:
     batch_size: int = 256
     flush_interval: float = 0.05
     checkpoint_every: int = 256
+    on_write_error: OnWriteError = "fail"
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -96,6 +101,8 @@ class Recording:
             problems.append(
                 f"checkpoint_every must be an integer >= 1, not {self.checkpoint_every!r}"
             )
+        if self.on_write_error not in ON_WRITE_ERROR:
+            problems.append(f"on_write_error must be 'fail' or 'warn', not {self.on_write_error!r}")
         if problems:
             message = "recording: " + "; ".join(problems)
             raise WorkflowDefinitionError(message, problems=problems)

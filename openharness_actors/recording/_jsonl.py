@@ -1,18 +1,22 @@
 """JsonlSignalStore: one JSON-lines file per recording, meant to be committed as CI fixtures.
 
 The file ``<directory>/<recording id>.jsonl`` holds one JSON object per line, keys sorted, so
-a re-recorded fixture diffs line by line::
+a re-recorded fixture diffs line by line; each line ends with its integrity digest ``h``
+(``_integrity``)::
 
-    {"format":"openharness-actors/recording","recording":{...info...},"version":1}
-    {"signal":{...}}                      one line per signal, in order
-    {"checkpoint":{"seq":41,"state":{...}}}
-    {"end":{"duration_ms":..,"ended_at":..,"signal_count":..,"status":"completed"}}
+    {"format":"openharness-actors/recording","recording":{...info...},"version":2,"h":"…"}
+    {"signal":{...},"h":"…"}                      one line per signal, in order
+    {"checkpoint":{"seq":41,"state":{...}},"h":"…"}
+    {"end":{"duration_ms":..,"ended_at":..,"signal_count":..,"status":"completed"},"h":"…"}
 
 The first line is the versioned header; the ``end`` line, written by ``finalize``, is last.
-A recording without one is still open (or its writer died). Reading is strict: a file that is
-not valid UTF-8, a line that is not one of these objects, a missing final newline (a truncated
-write), a line after ``end`` or an ``end`` whose count disagrees raise :class:`StoreError`
-naming ``file:line``; a header with a newer ``version`` is refused with a message.
+A recording without one is incomplete: still open, or its writer died, or the file was cut at
+a line boundary (its status reads ``"recording"``). Reading is strict: a file that is not
+valid UTF-8, a line that is not one of these objects or does not match its digest (altered,
+moved, dropped), a missing final newline (a truncated write), a line after ``end`` or an
+``end`` whose count disagrees raise :class:`StoreError` naming ``file:line``; a header with a
+newer ``version`` is refused with a message. Version 1 files (no digests) are still read, and
+appended to, unchecked.
 
 File operations run in worker threads (``trio.to_thread.run_sync``), one at a time per store
 object; each is atomic under cancellation (the thread finishes its write first). One writer per
@@ -22,6 +26,7 @@ recording: two store objects appending to the same recording would interleave li
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import json
 import os
@@ -37,6 +42,7 @@ from .._core._signal import Signal
 from .._define._pattern import Pattern, PatternLike
 from .._errors import StoreError
 from .._json import dumps
+from ._integrity import seal_line, split_sealed
 from ._store import (
     Checkpoint,
     RecordingData,
@@ -48,13 +54,14 @@ from ._store import (
     opened,
     select_infos,
     select_signals,
+    unencodable,
 )
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "JsonlSignalStore"]
 
 FORMAT_NAME = "openharness-actors/recording"
-FORMAT_VERSION = 1
-"""The format version this module writes and the newest it reads."""
+FORMAT_VERSION = 2
+"""The format version this module writes and the newest it reads (1: without digests)."""
 
 _SUFFIX = ".jsonl"
 _SIGNAL_PREFIX = b'{"signal":'
@@ -70,6 +77,7 @@ class JsonlSignalStore:
         self.directory = Path(directory)
         self._lock = trio.Lock()
         self._open: dict[str, RecordingInfo] = {}
+        self._next: dict[str, _Position] = {}
 
     def __repr__(self) -> str:
         return f"JsonlSignalStore({str(self.directory)!r})"
@@ -113,14 +121,14 @@ class JsonlSignalStore:
 
     def _read(self, path: Path) -> RecordingData:
         lines = self._read_lines(path)
-        info = _header(path, lines[0])
+        info, position = _header(path, lines[0])
         signals: list[Signal] = []
         checkpoints: list[Checkpoint] = []
         end: dict[str, Any] | None = None
         for number, raw in enumerate(lines[1:], start=2):
             if end is not None:
                 raise _error(path, number, "a line follows the 'end' line")
-            kind, body = _entry(path, number, raw)
+            kind, body = _entry(path, number, position.unsealed(path, number, raw))
             if kind == "signal":
                 try:
                     signals.append(Signal.from_dict(body))
@@ -137,22 +145,28 @@ class JsonlSignalStore:
 
     def _read_info(self, path: Path) -> RecordingInfo:
         """The info without decoding every signal (the header, the last line and a count)."""
+        return self._read_position(path)[0]
+
+    def _read_position(self, path: Path) -> tuple[RecordingInfo, _Position]:
+        """The info, and where the next line goes (for appending)."""
         lines = self._read_lines(path)
-        info = _header(path, lines[0])
+        info, position = _header(path, lines[0])
         count = sum(1 for line in lines[1:] if line.startswith(_SIGNAL_PREFIX))
         info = attrs.evolve(info, signal_count=count)
         if len(lines) > 1 and not lines[-1].startswith((_SIGNAL_PREFIX, _CHECKPOINT_PREFIX)):
-            kind, body = _entry(path, len(lines), lines[-1])
+            last = position.unsealed(path, len(lines), lines[-1])
+            kind, body = _entry(path, len(lines), last)
             if kind == "end":
                 info = _ended(path, len(lines), info, body)
-        return info
+        return info, attrs.evolve(position, line=len(lines) + 1)
 
     def _writable(self, recording_id: str) -> RecordingInfo:
         info = self._open.get(recording_id)
         if info is None:
-            info = self._read_info(self.path_for(recording_id))
+            info, position = self._read_position(self.path_for(recording_id))
             if not info.finished:
                 self._open[recording_id] = info
+                self._next[recording_id] = position
         if info.finished:
             raise StoreError(
                 f"recording {recording_id!r} is finalized ({info.status}); it accepts no more "
@@ -161,12 +175,28 @@ class JsonlSignalStore:
             )
         return info
 
-    def _write(self, path: Path, lines: Iterable[str], *, sync: bool = False) -> None:
-        with path.open("a", encoding="utf-8", newline="\n") as file:
-            file.write("".join(f"{line}\n" for line in lines))
-            if sync:
-                file.flush()
-                os.fsync(file.fileno())
+    def _write(self, recording_id: str, bodies: Sequence[str], *, sync: bool = False) -> None:
+        """Append ``bodies`` (one-key JSON objects) as sealed lines, whole or not at all:
+        after a failed write (a full disk) the file is cut back to its previous size, so no
+        partial line is left for later lines to follow."""
+        position = self._next[recording_id]
+        lines, after = position.seal(bodies)
+        self._append_bytes(self.path_for(recording_id), lines, sync=sync)
+        self._next[recording_id] = after
+
+    def _append_bytes(self, path: Path, lines: Iterable[str], *, sync: bool) -> None:
+        data = memoryview("".join(f"{line}\n" for line in lines).encode("utf-8"))
+        with path.open("ab", buffering=0) as file:
+            size = file.seek(0, os.SEEK_END)
+            try:
+                while data:
+                    data = data[file.write(data) or 0 :]
+                if sync:
+                    os.fsync(file.fileno())
+            except OSError:
+                with contextlib.suppress(OSError):  # the write's error is the one to report
+                    file.truncate(size)
+                raise
 
     # -- the store API -------------------------------------------------------------------------
 
@@ -182,34 +212,38 @@ class JsonlSignalStore:
             "version": FORMAT_VERSION,
             "recording": _header_info(info),
         }
+        line, key = seal_line("", 1, dumps(header))
         try:
             with path.open("x", encoding="utf-8", newline="\n") as file:
-                file.write(dumps(header) + "\n")
+                file.write(line + "\n")
         except FileExistsError:
             raise StoreError(
                 f"recording {info.id!r} already exists in {self!r}", location=str(path)
             ) from None
         self._open[info.id] = info
+        self._next[info.id] = _Position(FORMAT_VERSION, key, 2)
         return info
 
     async def append(self, recording_id: str, signals: Sequence[Signal]) -> None:
         check_recording_id(recording_id)
-        lines = [dumps({"signal": signal.to_dict()}) for signal in signals]
+        with unencodable(self, recording_id):
+            lines = [dumps({"signal": signal.to_dict()}) for signal in signals]
         await self._call(self._append, recording_id, lines)
 
     def _append(self, recording_id: str, lines: list[str]) -> None:
         info = self._writable(recording_id)
-        self._write(self.path_for(recording_id), lines)
+        self._write(recording_id, lines)
         self._open[recording_id] = attrs.evolve(info, signal_count=info.signal_count + len(lines))
 
     async def checkpoint(self, recording_id: str, seq: int, state: Any) -> None:
         check_recording_id(recording_id)
-        line = dumps({"checkpoint": {"seq": seq, "state": state}})
+        with unencodable(self, recording_id):
+            line = dumps({"checkpoint": {"seq": seq, "state": state}})
         await self._call(self._checkpoint, recording_id, line)
 
     def _checkpoint(self, recording_id: str, line: str) -> None:
         self._writable(recording_id)
-        self._write(self.path_for(recording_id), [line], sync=True)
+        self._write(recording_id, [line], sync=True)
 
     async def finalize(
         self,
@@ -235,8 +269,9 @@ class JsonlSignalStore:
             "ended_at": ended_at,
             "signal_count": info.signal_count,
         }
-        self._write(self.path_for(recording_id), [dumps({"end": end})], sync=True)
+        self._write(recording_id, [dumps({"end": end})], sync=True)
         del self._open[recording_id]
+        del self._next[recording_id]
         return final
 
     async def info(self, recording_id: str) -> RecordingInfo:
@@ -265,6 +300,7 @@ class JsonlSignalStore:
 
     def _delete(self, recording_id: str, path: Path) -> bool:
         self._open.pop(recording_id, None)
+        self._next.pop(recording_id, None)
         try:
             path.unlink()
         except FileNotFoundError:
@@ -322,7 +358,33 @@ def _header_info(info: RecordingInfo) -> dict[str, Any]:
     return data
 
 
-def _header(path: Path, raw: bytes) -> RecordingInfo:
+@attrs.frozen
+class _Position:
+    """How a recording's lines are sealed (its format ``version`` and the header's digest
+    ``key``), and the number of the next line."""
+
+    version: int
+    key: str
+    line: int
+
+    def unsealed(self, path: Path, number: int, raw: bytes) -> bytes:
+        """Line ``number`` as a one-key JSON object, its digest checked (version 2)."""
+        if self.version < 2:
+            return raw
+        found = split_sealed(self.key, number, raw)
+        if isinstance(found, str):
+            raise _error(path, number, f"the line {found}")
+        return found[0]
+
+    def seal(self, bodies: Sequence[str]) -> tuple[list[str], _Position]:
+        """The lines for ``bodies`` from here on, and the position after them."""
+        if self.version < 2:
+            return list(bodies), attrs.evolve(self, line=self.line + len(bodies))
+        lines = [seal_line(self.key, self.line + i, body)[0] for i, body in enumerate(bodies)]
+        return lines, attrs.evolve(self, line=self.line + len(bodies))
+
+
+def _header(path: Path, raw: bytes) -> tuple[RecordingInfo, _Position]:
     header = _json_object(path, 1, raw)
     if header.get("format") != FORMAT_NAME:
         raise _error(path, 1, f"not an openharness_actors recording (no {FORMAT_NAME!r} header)")
@@ -336,13 +398,20 @@ def _header(path: Path, raw: bytes) -> RecordingInfo:
             f"format version {version} is newer than this version of openharness_actors reads "
             f"(up to {FORMAT_VERSION}): upgrade openharness_actors to read this recording",
         )
+    key = ""
+    if version >= 2:
+        found = split_sealed("", 1, raw)
+        if isinstance(found, str):
+            raise _error(path, 1, f"the header line {found}")
+        key = found[1]
     recording = header.get("recording")
     try:
         if not isinstance(recording, dict):
             raise TypeError("'recording' is not an object")
-        return RecordingInfo.from_dict({**recording, "status": "recording", "signal_count": 0})
+        info = RecordingInfo.from_dict({**recording, "status": "recording", "signal_count": 0})
     except Exception as exc:
         raise _error(path, 1, f"invalid recording header: {_reason(exc)}") from exc
+    return info, _Position(version, key, 2)
 
 
 def _entry(path: Path, line: int, raw: bytes) -> tuple[str, dict[str, Any]]:

@@ -63,6 +63,7 @@ class RecordingPlan:
                 batch_size=option.batch_size,
                 flush_interval=option.flush_interval,
                 checkpoint_every=option.checkpoint_every,
+                on_write_error=option.on_write_error,
             )
         elif mode == "replay":
             assert data is not None

@@ -8,9 +8,15 @@ is written whole or not at all. When the run ends, whatever its outcome, ``finis
 what is left (``workflow:end`` included) and finalizes the recording with the run's status and
 duration: a failed, timed-out or cancelled run keeps everything up to its end.
 
-A store that fails while the run goes on does not fail the run: the error is logged, the batch
-is kept and written again with the next one. What still cannot be written when the run ends is
-raised from ``finish`` (the engine logs it and keeps it in ``RunCore.extension_errors``).
+A store that fails while the run goes on does not stop the run: the error is logged, the batch
+(and any checkpoint) is kept and written again with the next one. What still cannot be written
+when the run ends — or a finalize that fails — is never a silent success: with
+``on_write_error="fail"`` (the default) ``finish`` raises a :class:`StoreError` naming the store
+and the recording, chained to the store's error, and the engine fails the run with it (its
+``partial`` is the result); with ``"warn"`` the problem is added to ``WorkflowResult.warnings``.
+
+While recording, the broker refuses payloads the store could not write (``_storable``), so a
+bad value fails where it is published, naming the agent and the key, not in the writer.
 
 Every ``checkpoint_every`` signals the recorder also checkpoints the workflow state, folded
 from ``workflow:start`` and the ``state:*:changed`` signals it sees.
@@ -21,12 +27,14 @@ from ``workflow:start`` and the ``state:*:changed`` signals it sees.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import trio
 
 from .._core._signal import Signal
+from .._core._storable import check_storable
+from .._errors import StoreError
 from .._logging import get_logger
 from ..harness.protocol import EventSink, Harness, HarnessRequest, HarnessResult
 from ._ask import Ask, AskEvent
@@ -36,7 +44,10 @@ if TYPE_CHECKING:
     from .._core._ports import RunView
     from .._core._result import WorkflowResult
 
-__all__ = ["LOG_FORMAT", "Recorder", "RecordingHarness"]
+__all__ = ["LOG_FORMAT", "ON_WRITE_ERROR", "OnWriteError", "Recorder", "RecordingHarness"]
+
+OnWriteError = Literal["fail", "warn"]
+ON_WRITE_ERROR: tuple[str, ...] = ("fail", "warn")
 
 LOG_FORMAT = 2
 """The recording format: 2 = the log's order is the truth (commits ride on
@@ -79,11 +90,15 @@ class Recorder:
         batch_size: int = 256,
         flush_interval: float = 0.05,
         checkpoint_every: int = 256,
+        on_write_error: OnWriteError = "fail",
     ) -> None:
         self.store = store
         self.info = info
+        self.on_write_error = on_write_error
         self.errors: list[BaseException] = []
         """Store errors met while recording (logged; the run went on)."""
+        self._core: RunView | None = None
+        self._observed = 0
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._checkpoint_every = checkpoint_every
@@ -104,12 +119,17 @@ class Recorder:
         """The recording was created in the store already (by whoever set up the run)."""
         self._created = True
 
+    store_check = staticmethod(check_storable)
+    """Declared hook: values the store cannot hold are refused when they are published."""
+
     def attach(self, run: RunView) -> None:
         metadata = {"agents": run.agent_names, "log_format": LOG_FORMAT, **self.info.metadata}
         self.info = attrs.evolve(self.info, run_id=run.run_id, metadata=metadata)
         self._logger = get_logger(run_id=run.run_id, recording_id=self.info.id)
+        self._core = run
 
     def observe(self, signal: Signal) -> None:
+        self._observed += 1
         self._buffer.append(signal)
         self._fold_state(signal)
         if len(self._buffer) >= self._batch_size:
@@ -140,15 +160,45 @@ class Recorder:
             await self._flush()
 
     async def finish(self, result: WorkflowResult[Any]) -> None:
-        """Write what is left and finalize with ``result``'s status and duration; raises the
-        last store error when something could not be written."""
+        """Write what is left and finalize with ``result``'s status and duration. When
+        something could not be written: raise :class:`StoreError` (``on_write_error="fail"``)
+        or add a warning to the run (``"warn"``); see the module docstring."""
         await self._flush()
-        if not self._created or self._buffer:
-            raise self.errors[-1]
-        with trio.CancelScope(shield=True):
-            await self.store.finalize(
-                self.info.id, status=result.status, duration_ms=result.metrics.duration_ms
+        if not self._created or self._buffer or self._checkpoints:
+            self._unwritten(self.errors[-1])
+            return
+        try:
+            with trio.CancelScope(shield=True):
+                await self.store.finalize(
+                    self.info.id, status=result.status, duration_ms=result.metrics.duration_ms
+                )
+        except Exception as exc:
+            self._failed(exc)
+            self._unwritten(exc, finalizing=True)
+
+    def _unwritten(self, cause: BaseException, *, finalizing: bool = False) -> None:
+        missing = len(self._buffer)
+        if not self._created:
+            what = "could not be created"
+        elif finalizing:
+            what = "could not be finalized (all its signals were written; it stays 'recording')"
+        elif missing:
+            what = (
+                f"is incomplete: {missing} of {self._observed} signals could not be written "
+                "(it stays 'recording')"
             )
+        else:
+            what = f"is incomplete: {len(self._checkpoints)} state checkpoint(s) were not written"
+        message = f"{self._kind} {self.info.id!r} in {self.store!r} {what}: {cause}"
+        if self.on_write_error == "warn" and self._core is not None:
+            self._core.warn(message)
+            self._logger.warning("recording_incomplete", warning=message)
+            return
+        raise StoreError(message, location=self.info.id) from cause
+
+    @property
+    def _kind(self) -> str:
+        return "recording"
 
     async def _flush(self) -> None:
         """Create the recording if needed, then write the buffer (shielded: whole or not at
@@ -166,11 +216,13 @@ class Recorder:
                 self._failed(exc)
                 return
             checkpoints, self._checkpoints = self._checkpoints, []
-            try:
-                for seq, state in checkpoints:
+            for index, (seq, state) in enumerate(checkpoints):
+                try:
                     await self.store.checkpoint(self.info.id, seq, state)
-            except Exception as exc:
-                self._failed(exc)
+                except Exception as exc:
+                    self._checkpoints[:0] = checkpoints[index:]
+                    self._failed(exc)
+                    return
 
     def _failed(self, exc: Exception) -> None:
         self.errors.append(exc)

@@ -7,7 +7,7 @@ replayed run makes an ask, it gets the n-th recorded answer to that same ask, wh
 scheduling. :class:`ReplayHarness` re-emits the recorded events and returns the recorded
 :class:`HarnessResult` (or raises the recorded :class:`HarnessError`); a call the recorded run
 never finished (the run ended under it) blocks until the replayed run is cancelled the same
-way. Tools are not run again: their recorded ``tool:call``/``tool:result`` are re-emitted.
+way — for a bounded time, and not at all in an incomplete recording (``_unfinished``). Tools are not run again: their recorded ``tool:call``/``tool:result`` are re-emitted.
 
 Everything else — state, emits, engine signals — the engine regenerates. An ask the recording
 cannot answer raises :class:`ReplayDivergenceError`, or, when collecting, is answered with the
@@ -31,6 +31,7 @@ from .._logging import get_logger
 from ..harness.protocol import EventSink, HarnessEvent, HarnessRequest, HarnessResult
 from ._ask import ASK_SIGNAL, Ask, AskEvent, Divergence, ask_diff, closest_ask, describe_divergence
 from ._store import RecordingData
+from ._unfinished import serve_unfinished
 
 if TYPE_CHECKING:
     from .._core._ports import RunView
@@ -42,6 +43,7 @@ __all__ = [
     "ReplayHarness",
     "ReplayIndex",
     "ReplaySession",
+    "recorded_event",
     "serve_recorded",
 ]
 
@@ -87,6 +89,9 @@ class ReplayIndex:
         self.info = data.info
         self.signals = data.signals
         self.log_format = int(data.info.metadata.get("log_format", 1) or 1)
+        self.status = data.info.status
+        """The recording's status: ``"recording"`` when incomplete (see ``_unfinished``)."""
+        self.duration_ms = data.info.duration_ms
         self.calls: dict[Ask, list[RecordedCall]] = {}
         self.by_activation: dict[str, list[RecordedCall]] = {}
         """Each recorded activation's calls, in order (what a replay that follows the
@@ -292,6 +297,11 @@ class ReplaySession:
             raise error
 
 
+def recorded_event(name: str, payload: dict[str, Any]) -> _RecordedEvent:
+    """A recorded harness event, to emit again."""
+    return _RecordedEvent(name, payload)
+
+
 @attrs.frozen(slots=True)
 class _RecordedEvent:
     signal_name: str
@@ -321,7 +331,11 @@ class ReplayHarness:
         Raises :class:`ReplayDivergenceError` when the recording cannot answer the ask.
         """
         ask = Ask.of(request)
-        return await serve_recorded(self._session.take_for(request, ask), ask, request, emit)
+        call = self._session.take_for(request, ask)
+        if not call.finished and not call.timed_out:
+            # Bounded: an incomplete or damaged recording must not hang.
+            return await serve_unfinished(call, ask, request, emit, self._session.index)
+        return await serve_recorded(call, ask, request, emit)
 
 
 async def serve_recorded(

@@ -9,11 +9,19 @@ A store operation is atomic under cancellation: a cancelled caller waits for the
 to finish its transaction (short) before the cancellation is delivered. Any SQLite error,
 undecodable row or file that is not (or no longer) a database of ours becomes a
 :class:`StoreError` naming the file; a file written by a newer format version is refused.
+
+Integrity (format version 2, ``_integrity``): each recording keeps a running digest of its
+signals' stored JSON and, once finalized, a digest of its final info; ``load`` recomputes
+them, so content altered in the file (a flipped byte SQLite itself does not notice) is refused
+with :class:`StoreError`. A version-1 file is upgraded in place when first opened (its
+recordings are marked ``legacy``: read unchecked); older versions of the library then refuse
+the file as newer.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import json
 import os
@@ -30,6 +38,7 @@ from .._core._signal import Signal
 from .._define._pattern import Pattern, PatternLike, compile_pattern
 from .._errors import StoreError
 from .._json import dumps
+from ._integrity import LEGACY, chain, chain_start, final_digest
 from ._store import (
     Checkpoint,
     RecordingData,
@@ -39,12 +48,13 @@ from ._store import (
     check_recording_id,
     check_status,
     opened,
+    unencodable,
 )
 
 __all__ = ["FORMAT_VERSION", "SqliteSignalStore"]
 
-FORMAT_VERSION = 1
-"""The schema version this module writes and the newest it reads."""
+FORMAT_VERSION = 2
+"""The schema version this module writes and the newest it reads (1: without digests)."""
 
 _APPLICATION_ID = 0x4F484143  # "OHAC": marks the file as one of ours
 _T = TypeVar("_T")
@@ -74,6 +84,11 @@ CREATE TABLE IF NOT EXISTS signals (
     name TEXT NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (recording_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS integrity (
+    recording_id TEXT PRIMARY KEY REFERENCES recordings (id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    final TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (
     recording_id TEXT NOT NULL REFERENCES recordings (id) ON DELETE CASCADE,
@@ -112,8 +127,9 @@ class SqliteSignalStore:
                 return fn(db, *args)
         except StoreError:
             raise
-        except (sqlite3.Error, ValueError, OverflowError) as exc:
-            # ValueError: text that is not UTF-8 in a damaged file (UnicodeDecodeError).
+        except (sqlite3.Error, OSError, ValueError, OverflowError) as exc:
+            # ValueError: text that is not UTF-8 in a damaged file (UnicodeDecodeError);
+            # OSError: the directory cannot be made.
             raise StoreError(
                 f"SQLite store {str(self.path)!r} failed: {exc}", location=str(self.path)
             ) from exc
@@ -145,6 +161,16 @@ class SqliteSignalStore:
                         db.execute(statement)
                 db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
                 db.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
+            elif application_id == _APPLICATION_ID and version == 1:
+                for statement in _SCHEMA.split(";"):  # adds the integrity table
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(
+                    "INSERT OR IGNORE INTO integrity (recording_id, digest) "
+                    "SELECT id, ? FROM recordings",
+                    (LEGACY,),
+                )
+                db.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
             elif application_id != _APPLICATION_ID:
                 raise StoreError(
                     f"{str(self.path)!r} is a SQLite database but not an openharness_actors "
@@ -160,7 +186,7 @@ class SqliteSignalStore:
                 )
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
         self._ensure_wal(db)
 
@@ -185,10 +211,10 @@ class SqliteSignalStore:
         db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
-        db.execute("COMMIT")
 
     def _row_info(self, row: Sequence[Any]) -> RecordingInfo:
         try:
@@ -272,11 +298,16 @@ class SqliteSignalStore:
                 "INSERT INTO recording_tags (recording_id, tag) VALUES (?, ?)",
                 [(info.id, tag) for tag in info.tags],
             )
+            db.execute(
+                "INSERT INTO integrity (recording_id, digest) VALUES (?, ?)",
+                (info.id, chain_start(_created_fields(info))),
+            )
         return info
 
     async def append(self, recording_id: str, signals: Sequence[Signal]) -> None:
         check_recording_id(recording_id)
-        rows = [(signal.name, signal.to_json()) for signal in signals]
+        with unencodable(self, recording_id):
+            rows = [(signal.name, signal.to_json()) for signal in signals]
         await self._call(self._append, recording_id, rows)
 
     def _append(
@@ -292,10 +323,18 @@ class SqliteSignalStore:
                 "UPDATE recordings SET signal_count = ? WHERE id = ?",
                 (first + len(rows), recording_id),
             )
+            digest, _ = self._integrity(db, recording_id)
+            if digest != LEGACY:
+                db.execute(
+                    "UPDATE integrity SET digest = ? WHERE recording_id = ?",
+                    (chain(digest, (data for _, data in rows)), recording_id),
+                )
 
     async def checkpoint(self, recording_id: str, seq: int, state: Any) -> None:
         check_recording_id(recording_id)
-        await self._call(self._checkpoint, recording_id, seq, dumps(state))
+        with unencodable(self, recording_id):
+            state_json = dumps(state)
+        await self._call(self._checkpoint, recording_id, seq, state_json)
 
     def _checkpoint(self, db: sqlite3.Connection, recording_id: str, seq: int, state: str) -> None:
         with self._transaction(db, write=True):
@@ -327,11 +366,23 @@ class SqliteSignalStore:
         ended_at: float,
     ) -> RecordingInfo:
         with self._transaction(db, write=True):
-            self._writable(db, recording_id)
+            info = self._writable(db, recording_id)
             db.execute(
                 "UPDATE recordings SET status = ?, duration_ms = ?, ended_at = ? WHERE id = ?",
                 (status, duration_ms, ended_at, recording_id),
             )
+            digest, _ = self._integrity(db, recording_id)
+            if digest != LEGACY:
+                checkpoints = db.execute(
+                    "SELECT seq, state FROM checkpoints WHERE recording_id = ? ORDER BY seq",
+                    (recording_id,),
+                ).fetchall()
+                seal = final_digest(
+                    digest, status, duration_ms, ended_at, info.signal_count, checkpoints
+                )
+                db.execute(
+                    "UPDATE integrity SET final = ? WHERE recording_id = ?", (seal, recording_id)
+                )
             return self._fetch_info(db, recording_id)
 
     async def info(self, recording_id: str) -> RecordingInfo:
@@ -357,7 +408,9 @@ class SqliteSignalStore:
                 "SELECT seq, state FROM checkpoints WHERE recording_id = ? ORDER BY seq",
                 (recording_id,),
             ).fetchall()
+            digest, final = self._integrity(db, recording_id)
         self._check_contiguous(rows, 0, info.signal_count)
+        self._check_digests(info, rows, checkpoint_rows, digest, final)
         signals = tuple(self._decode_signal(index, data) for index, data in rows)
         checkpoints = []
         for seq, state in checkpoint_rows:
@@ -366,6 +419,49 @@ class SqliteSignalStore:
             except (TypeError, ValueError) as exc:
                 raise self._corrupt(f"checkpoint {seq!r}", exc) from exc
         return RecordingData(info, signals, tuple(checkpoints))
+
+    def _integrity(self, db: sqlite3.Connection, recording_id: str) -> tuple[str, Any]:
+        """The recording's running digest and final seal (its row must exist)."""
+        row = db.execute(
+            "SELECT digest, final FROM integrity WHERE recording_id = ?", (recording_id,)
+        ).fetchone()
+        if row is None or not isinstance(row[0], str):
+            raise self._corrupt(
+                f"recording {recording_id!r}", ValueError("its integrity record is missing")
+            )
+        return row[0], row[1]
+
+    def _check_digests(
+        self,
+        info: RecordingInfo,
+        rows: Sequence[Sequence[Any]],
+        checkpoints: Sequence[tuple[int, str]],
+        digest: str,
+        final: Any,
+    ) -> None:
+        if digest == LEGACY:
+            return
+        try:
+            found = chain(chain_start(_created_fields(info)), (data for _, data in rows))
+        except (AttributeError, TypeError) as exc:  # a value that is no longer text
+            raise self._corrupt(f"recording {info.id!r}", exc) from exc
+        if found != digest:
+            raise self._corrupt(
+                f"recording {info.id!r}",
+                ValueError("its signals do not match their integrity digest (altered data)"),
+            )
+        expected = (
+            None
+            if not info.finished
+            else final_digest(
+                digest, info.status, info.duration_ms, info.ended_at, info.signal_count, checkpoints
+            )
+        )
+        if final != expected:
+            raise self._corrupt(
+                f"recording {info.id!r}",
+                ValueError("its final info does not match its integrity digest (altered data)"),
+            )
 
     def _check_contiguous(self, rows: Sequence[Sequence[Any]], start: int, stop: int) -> None:
         indexes = [row[0] for row in rows]
@@ -468,3 +564,20 @@ class SqliteSignalStore:
                 params,
             ).fetchall()
         return [self._row_info(row) for row in rows]
+
+
+def _created_fields(info: RecordingInfo) -> str:
+    """What ``create`` stored of ``info`` (not what ``finalize`` or appends change), as JSON:
+    the start of the recording's integrity digest."""
+    data = info.to_dict()
+    for key in ("status", "ended_at", "duration_ms", "signal_count"):
+        del data[key]
+    return dumps(data)
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already (it rolls back by itself on
+    a full disk or I/O error: a second ROLLBACK would then hide the real error)."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the error being raised is what matters
+            db.execute("ROLLBACK")

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -45,6 +46,7 @@ __all__ = [
     "opened",
     "select_infos",
     "select_signals",
+    "unencodable",
 ]
 
 OPEN = "recording"
@@ -314,3 +316,16 @@ def check_status(status: object) -> str:
     if not isinstance(status, str) or not status or status == OPEN:
         raise StoreError(f"a final status must be a non-empty string other than {OPEN!r}")
     return status
+
+
+@contextmanager
+def unencodable(store: object, recording_id: str) -> Iterator[None]:
+    """Turn a failure to encode data for ``store`` (a lone surrogate, an int past Python's
+    int-to-string limit, a value that is not JSON) into :class:`StoreError`."""
+    try:
+        yield
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise StoreError(
+            f"{store!r} cannot encode data for recording {recording_id!r}: {exc}",
+            location=recording_id,
+        ) from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 import trio
 import trio.testing
 from recording_scenario import RichHarness, Scenario
@@ -115,16 +116,36 @@ async def test_store_failures_do_not_fail_the_run(scenario: Scenario) -> None:
     assert data.info.status == "completed"
 
 
-async def test_a_dead_store_leaves_the_run_alone(scenario: Scenario) -> None:
-    """When the store cannot even create the recording, the run still completes normally."""
+async def test_a_dead_store_fails_the_run_with_its_partial(scenario: Scenario) -> None:
+    """When the store cannot even create the recording, the run fails with StoreError
+    naming the recording, chained to the store's error, with the partial result."""
     store = CountingStore(fail_create=True)
     recording = Recording(mode="record", store=store, recording_id="lost")
+    with pytest.raises(StoreError, match=r"recording 'lost' in .* could not be created") as caught:
+        await scenario.workflow.run_reactive(
+            **scenario.options(harness=RichHarness(), recording=recording)
+        )
+    assert caught.value.__cause__ is not None
+    partial = caught.value.partial
+    assert partial is not None and partial.status == "failed"
+    assert partial.recording_id == "lost"
+    assert partial.signals[-1].name == "workflow:end"
+    assert not await store.exists("lost")
+
+
+async def test_a_dead_store_only_warns_when_told_to(scenario: Scenario) -> None:
+    """With on_write_error="warn" the run completes and its warnings say the recording is
+    lost."""
+    store = CountingStore(fail_create=True)
+    recording = Recording(mode="record", store=store, recording_id="lost", on_write_error="warn")
     result = await scenario.workflow.run_reactive(
         **scenario.options(harness=RichHarness(), recording=recording)
     )
     assert result.status == "completed"
     assert result.recording_id == "lost"
-    assert not await store.exists("lost")
+    assert len(result.warnings) == 1
+    assert "recording 'lost'" in result.warnings[0]
+    assert "could not be created" in result.warnings[0]
 
 
 async def test_record_mode_logs_each_ask_and_keeps_harness_names(scenario: Scenario) -> None:
