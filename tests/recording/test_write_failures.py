@@ -156,7 +156,7 @@ async def test_a_lone_surrogate_is_refused_where_it_is_published(tmp_path: Path)
         await wf.run_reactive(agents=agents, state={"out": None}, recording=recording)
     error = caught.value
     assert error.agent == "writer"
-    assert error.key == "['new_value']"
+    assert error.key == "['output']"  # refused at agent:completed, before the update applies
     assert "lone surrogate" in str(error) and "'writer'" in str(error)
     assert error.partial is not None and error.partial.status == "failed"
     info = await store.info("surrogate")
