@@ -85,7 +85,11 @@ def _text_id(source: Any) -> Any:
 
 
 def _type_id(value: Any) -> str:
-    return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', repr(value))}"
+    # The qualified name without the module: a flow file runs as ``__main__`` in one process
+    # and is imported under its own name in the next (the CLI, a resume script), and the
+    # same definition must give the same fingerprint. What a callable does is in its code
+    # digest (see ``_callable_id``).
+    return str(getattr(value, "__qualname__", repr(value)))
 
 
 def _callable_id(fn: Any) -> Any:
