@@ -208,3 +208,7 @@ __getattr__, __dir__ = _lazy_exports_from(
         ".harness.claude_code": ("ClaudeCodeHarness",),
     },
 )
+
+from ._public import publish as _publish  # noqa: E402
+
+_publish(globals(), __all__, __name__)

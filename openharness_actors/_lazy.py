@@ -11,6 +11,8 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ._public import publish
+
 __all__ = ["lazy_exports", "lazy_exports_from"]
 
 
@@ -38,6 +40,7 @@ def lazy_exports_from(
         if module is not None:
             value = getattr(importlib.import_module(module, package), name)
             namespace[name] = value
+            publish({name: value}, [name], package)  # its public home (see _public)
             return value
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 

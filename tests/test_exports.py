@@ -2,7 +2,219 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+
+import pytest
+
 import openharness_actors
+
+# The public surface, pinned: adding or removing a name is a deliberate edit of this table.
+PINNED: dict[str, set[str]] = {
+    "openharness_actors": {
+        "ActivationLimitError",
+        "ActivationTimeoutError",
+        "AgentContext",
+        "AgentFigures",
+        "AgentMetrics",
+        "AgentSpec",
+        "AllOf",
+        "AnthropicBatchHarness",
+        "AnthropicHarness",
+        "BatchMetrics",
+        "BatchProgress",
+        "BatchResult",
+        "Budget",
+        "BudgetExceededError",
+        "CallLimiter",
+        "CallLimits",
+        "CaseResult",
+        "ClaudeCodeHarness",
+        "ClaudeHarness",
+        "ConsoleReporter",
+        "Engine",
+        "EngineStatistics",
+        "Finding",
+        "FrozenState",
+        "FunctionHarness",
+        "Harness",
+        "HarnessError",
+        "HarnessRequest",
+        "HarnessResult",
+        "Journal",
+        "JsonlSignalStore",
+        "LiveReporter",
+        "LocalCallLimiter",
+        "LogCursor",
+        "LogReporter",
+        "MemorySignalStore",
+        "Metrics",
+        "MetricsReporter",
+        "MetricsSnapshot",
+        "ModelBatchCounts",
+        "OpenHarnessError",
+        "OutputParseError",
+        "Pattern",
+        "Player",
+        "PlayerSnapshot",
+        "ProgressPrinter",
+        "RayOptions",
+        "Recording",
+        "RecordingData",
+        "RecordingInfo",
+        "ReplayDivergenceError",
+        "Reporter",
+        "RestartIntensityError",
+        "RestartPolicy",
+        "RetryPolicy",
+        "RunHandle",
+        "ScriptedHarness",
+        "Signal",
+        "SignalSource",
+        "SignalStore",
+        "Spend",
+        "SqliteSignalStore",
+        "StoreError",
+        "TemplateError",
+        "UnstorableValueError",
+        "Usage",
+        "UserCodeError",
+        "WorkerIncident",
+        "WorkerLostError",
+        "Workflow",
+        "WorkflowCancelledError",
+        "WorkflowDefinitionError",
+        "WorkflowResult",
+        "WorkflowTimeoutError",
+        "all_of",
+        "choose_harness",
+        "compile_pattern",
+        "configure_logging",
+        "create_workflow",
+        "default_retry_on",
+        "matches",
+        "open_engine",
+        "run_batch",
+    },
+    "openharness_actors.harness": {
+        "AnthropicBatchHarness",
+        "AnthropicHarness",
+        "CallLimiter",
+        "CallLimits",
+        "CallPermit",
+        "ClaudeCodeHarness",
+        "ClaudeHarness",
+        "EventSink",
+        "FunctionHarness",
+        "Harness",
+        "HarnessEvent",
+        "HarnessRequest",
+        "HarnessResult",
+        "HarnessRetry",
+        "LocalCallLimiter",
+        "ScriptedHarness",
+        "TextComplete",
+        "TextDelta",
+        "ThinkingComplete",
+        "ThinkingDelta",
+        "ToolCall",
+        "ToolResult",
+        "choose_harness",
+    },
+    "openharness_actors.recording": {
+        "Ask",
+        "Checkpoint",
+        "Divergence",
+        "JsonlSignalStore",
+        "MemorySignalStore",
+        "Player",
+        "PlayerSnapshot",
+        "Recorder",
+        "Recording",
+        "RecordingData",
+        "RecordingHarness",
+        "RecordingInfo",
+        "RecordingPlan",
+        "ReplayHarness",
+        "SignalStore",
+        "SqliteSignalStore",
+        "ToolCallView",
+        "default_store",
+    },
+    "openharness_actors.reporters": {
+        "AgentFigures",
+        "ConsoleReporter",
+        "LiveReporter",
+        "LogReporter",
+        "MetricsReporter",
+        "MetricsSnapshot",
+    },
+    "openharness_actors.testing": {
+        "FakeAnthropic",
+        "FakeAnthropicStatistics",
+        "FakeReply",
+        "FakeToolUse",
+        "RecordedRequest",
+        "SignalCapture",
+        "assert_causal_chain",
+        "assert_count",
+        "assert_no_signal",
+        "assert_sequence",
+        "assert_signal",
+        "capture_signals",
+        "causal_chain",
+        "dropped_reply",
+        "find_signals",
+        "format_signals",
+        "http_error",
+        "open_fake_anthropic",
+        "signals_of",
+        "stalled_reply",
+        "stream_error",
+        "text_reply",
+        "tool_use_reply",
+    },
+    "openharness_actors.journal": {
+        "Durability",
+        "Journal",
+        "ResumeSession",
+    },
+    "openharness_actors.distributed": {
+        "RayOptions",
+        "run_cases_on_ray",
+    },
+    "openharness_actors.cli": {
+        "ExitCode",
+        "build_parser",
+        "main",
+    },
+}
+
+
+@pytest.mark.parametrize("module", sorted(PINNED))
+def test_public_surface_is_pinned(module: str) -> None:
+    """Each public package exports exactly the pinned names, and every one resolves."""
+    package = importlib.import_module(module)
+    assert set(package.__all__) == PINNED[module]
+    assert len(package.__all__) == len(set(package.__all__))
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+
+
+@pytest.mark.parametrize("module", sorted(PINNED))
+def test_public_classes_name_their_public_home(module: str) -> None:
+    """Exported classes and functions show a public module (the root when the root exports
+    them), never a private one, as trio's do."""
+    package = importlib.import_module(module)
+    root = set(openharness_actors.__all__)
+    for name in package.__all__:
+        value = getattr(package, name)
+        if not (inspect.isclass(value) or inspect.isfunction(value)):
+            continue
+        if not getattr(value, "__module__", "").startswith("openharness_actors"):
+            continue
+        expected = "openharness_actors" if name in root else module
+        assert value.__module__ == expected, f"{module}.{name} shows {value.__module__}"
 
 
 def test_all_is_sorted_and_resolvable() -> None:

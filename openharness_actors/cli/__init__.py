@@ -12,3 +12,7 @@ from ._app import build_parser as build_parser, main as main
 from ._exit import ExitCode as ExitCode
 
 __all__ = ["ExitCode", "build_parser", "main"]
+
+from .._public import publish as _publish  # noqa: E402
+
+_publish(globals(), __all__, __name__)

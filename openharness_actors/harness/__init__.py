@@ -74,3 +74,7 @@ __getattr__, __dir__ = _lazy_exports_from(
         ".claude_code": ("ClaudeCodeHarness",),
     },
 )
+
+from .._public import publish as _publish  # noqa: E402
+
+_publish(globals(), __all__, __name__)

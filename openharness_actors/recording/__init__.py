@@ -48,3 +48,7 @@ __all__ = [
     "ToolCallView",
     "default_store",
 ]
+
+from .._public import publish as _publish
+
+_publish(globals(), __all__, __name__)

@@ -27,3 +27,7 @@ __all__ = [
     "MetricsReporter",
     "MetricsSnapshot",
 ]
+
+from .._public import publish as _publish
+
+_publish(globals(), __all__, __name__)

@@ -87,3 +87,7 @@ __all__ = [
 
 
 __getattr__, __dir__ = _lazy_exports(__name__, globals(), ".fake_anthropic", _FAKE)
+
+from .._public import publish as _publish  # noqa: E402
+
+_publish(globals(), __all__, __name__)
