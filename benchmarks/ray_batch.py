@@ -31,7 +31,7 @@ import attrs
 import trio
 
 from openharness_actors import BatchProgress, ScriptedHarness, create_workflow, run_batch
-from openharness_actors.distributed import RayOptions
+from openharness_actors.batch import RayOptions
 
 
 @attrs.frozen

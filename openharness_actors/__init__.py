@@ -10,15 +10,6 @@ package does not import the ``anthropic`` SDK until a program uses it.
 import typing as _typing
 
 from ._agent import AgentContext as AgentContext, AgentSpec as AgentSpec
-from ._batch import (
-    BatchMetrics as BatchMetrics,
-    BatchProgress as BatchProgress,
-    BatchResult as BatchResult,
-    CaseResult as CaseResult,
-    ProgressPrinter as ProgressPrinter,
-    WorkerIncident as WorkerIncident,
-    run_batch as run_batch,
-)
 from ._engine import (
     Engine as Engine,
     EngineStatistics as EngineStatistics,
@@ -57,7 +48,16 @@ from ._state import FrozenState as FrozenState
 from ._supervision import RestartPolicy as RestartPolicy
 from ._usage import Usage as Usage
 from ._workflow import Workflow as Workflow, create_workflow as create_workflow
-from .distributed import RayOptions as RayOptions
+from .batch import (
+    BatchMetrics as BatchMetrics,
+    BatchProgress as BatchProgress,
+    BatchResult as BatchResult,
+    CaseResult as CaseResult,
+    ProgressPrinter as ProgressPrinter,
+    RayOptions as RayOptions,
+    WorkerIncident as WorkerIncident,
+    run_batch as run_batch,
+)
 from .harness import (
     CallLimiter as CallLimiter,
     CallLimits as CallLimits,

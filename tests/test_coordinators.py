@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from openharness_actors.distributed._coordinators import (
+from openharness_actors.batch.ray._coordinators import (
     CaseLedger,
     ClusterCallLimiter,
     Commit,

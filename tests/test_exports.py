@@ -39,3 +39,17 @@ def test_errors_share_one_base() -> None:
     assert all(issubclass(e, OpenHarnessError) for e in errors)
     assert issubclass(WorkflowTimeoutError, TimeoutError)
     assert issubclass(WorkflowDefinitionError, ValueError)
+
+
+def test_batch_package_surface() -> None:
+    """openharness_actors.batch exports exactly the batch names, the same objects as the root."""
+    from openharness_actors import batch
+
+    assert list(batch.__all__) == sorted(batch.__all__)
+    assert set(batch.__all__) == {
+        n
+        for n in dir(batch)
+        if not n.startswith("_") and not isinstance(getattr(batch, n), type(batch))
+    }
+    for name in batch.__all__:
+        assert getattr(openharness_actors, name) is getattr(batch, name), name

@@ -30,8 +30,8 @@ from openharness_actors import (
     create_workflow,
     run_batch,
 )
-from openharness_actors.distributed import RayOptions
-from openharness_actors.distributed._bridge import await_ref
+from openharness_actors.batch import RayOptions
+from openharness_actors.batch.ray._bridge import await_ref
 from openharness_actors.harness.limits import CallLimits
 from openharness_actors.testing.fake_anthropic import open_fake_anthropic, text_reply
 

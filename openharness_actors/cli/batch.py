@@ -19,8 +19,8 @@ from typing import Any
 import attrs
 import trio
 
-from .._batch import BatchProgress, BatchResult, ProgressPrinter, run_batch
 from .._json import converter
+from ..batch import BatchProgress, BatchResult, ProgressPrinter, run_batch
 from ._exit import EXIT_CODES_HELP, ExitCode, UsageError, exit_code_for_signal
 from ._format import format_duration, write_json
 from ._interrupt import cancel_on_signals

@@ -10,7 +10,7 @@ lazily), an async iterable, or the path of a JSONL file.
 The pieces every executor shares live here: :class:`BatchBook` (the driver's account of the
 batch: resume, results file, counters, progress), :func:`pending_cases` (the inputs still to
 run) and :func:`run_case` (one isolated case). This module runs cases in the calling trio
-run; ``ray=`` hands them to :mod:`openharness_actors.distributed.ray` instead.
+run; ``ray=`` hands them to :mod:`openharness_actors.batch.ray` instead.
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import trio
 
-from ._batch_results import (
+from .._errors import OpenHarnessError, StoreError, WorkflowDefinitionError
+from .._json import converter, to_jsonable
+from .._nursery import open_quiet_nursery
+from .._result import WorkflowResult
+from .._state import StateModel
+from .._workflow import Workflow
+from ..harness.limits import CallLimits, LocalCallLimiter, using_call_limiter
+from ..journal._journal import list_journals
+from ._results import (
     BatchMetrics,
     BatchProgress,
     BatchResult,
@@ -37,17 +45,9 @@ from ._batch_results import (
     aggregate,
     load_results,
 )
-from ._errors import OpenHarnessError, StoreError, WorkflowDefinitionError
-from ._json import converter, to_jsonable
-from ._nursery import open_quiet_nursery
-from ._result import WorkflowResult
-from ._state import StateModel
-from ._workflow import Workflow
-from .harness.limits import CallLimits, LocalCallLimiter, using_call_limiter
-from .journal._journal import list_journals
 
 if TYPE_CHECKING:
-    from .distributed import RayOptions
+    from .ray import RayOptions
 
 __all__ = [
     "BatchBook",
@@ -115,7 +115,7 @@ async def run_batch(
     incidents: Sequence[WorkerIncident] = ()
     try:
         if ray is not None and ray is not False:
-            from .distributed import RayOptions, run_cases_on_ray
+            from .ray import RayOptions, run_cases_on_ray
 
             options = RayOptions.from_argument(ray)
             incidents = await run_cases_on_ray(

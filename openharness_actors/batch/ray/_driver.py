@@ -29,12 +29,12 @@ import ray.exceptions
 import structlog
 import trio
 
-from .._batch import BatchBook
-from .._batch_results import CaseResult, WorkerIncident
-from .._errors import WorkerLostError, WorkflowDefinitionError
-from .._nursery import open_quiet_nursery
-from .._workflow import Workflow
-from ..harness.limits import CallLimits
+from ..._errors import WorkerLostError, WorkflowDefinitionError
+from ..._nursery import open_quiet_nursery
+from ..._workflow import Workflow
+from ...harness.limits import CallLimits
+from .._results import CaseResult, WorkerIncident
+from .._run import BatchBook
 from ._bridge import await_ref
 from ._coordinators import CaseLedger, ClusterCallLimiter, Commit
 from ._options import RayOptions

@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from ..harness.limits import CallLimits, CallPermit, LimitBudget, LimiterStatistics
+from ...harness.limits import CallLimits, CallPermit, LimitBudget, LimiterStatistics
 from ._bridge import await_ref
 
 __all__ = [

@@ -17,9 +17,9 @@ from typing import Any, TextIO
 import attrs
 import trio
 
-from ._errors import StoreError
-from ._json import converter, dumps
-from ._usage import Usage
+from .._errors import StoreError
+from .._json import converter, dumps
+from .._usage import Usage
 
 __all__ = [
     "BatchMetrics",

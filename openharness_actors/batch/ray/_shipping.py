@@ -31,10 +31,10 @@ import attrs
 import cloudpickle  # type: ignore[import-untyped]
 import structlog
 
-from .._errors import WorkflowDefinitionError
-from ..journal import Journal
-from ..recording import MemorySignalStore, Recording, SignalStore, SqliteSignalStore
-from ..recording._config import default_store
+from ..._errors import WorkflowDefinitionError
+from ...journal import Journal
+from ...recording import MemorySignalStore, Recording, SignalStore, SqliteSignalStore
+from ...recording._config import default_store
 
 __all__ = ["is_key_like", "ship", "stores_for_workers", "unship"]
 

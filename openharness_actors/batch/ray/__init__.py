@@ -2,11 +2,11 @@
 
 ``run_batch(..., ray=True | "address" | RayOptions(...))`` runs the cases on Ray workers and
 gives the same results, progress and results file as the local runner. Only
-:mod:`openharness_actors.distributed.ray` imports ``ray``; it is loaded when a batch asks for
+:mod:`openharness_actors.batch.ray._driver` imports ``ray``; it is loaded when a batch asks for
 Ray, so everything else works without Ray installed. Modules: ``_options`` (the ``ray=``
 argument), ``_shipping`` (what travels, and that keys do not), ``_bridge`` (awaiting Ray
 results in trio), ``_coordinators`` (ledger and cluster-wide limiter actors), ``_worker`` (the
-worker actor hosting a trio run), ``ray`` (the driver).
+worker actor hosting a trio run), ``_driver`` (the driver).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from ._options import RayOptions as RayOptions
 
 if TYPE_CHECKING:
-    from .._batch import BatchBook
-    from .._batch_results import WorkerIncident
-    from .._workflow import Workflow
-    from ..harness.limits import CallLimits
+    from ..._workflow import Workflow
+    from ...harness.limits import CallLimits
+    from .._results import WorkerIncident
+    from .._run import BatchBook
 
 __all__ = ["RayOptions", "run_cases_on_ray"]
 
@@ -40,7 +40,7 @@ async def run_cases_on_ray(
     Raises ``ModuleNotFoundError`` saying which extra to install when Ray is missing.
     """
     try:
-        from . import ray as ray_driver
+        from . import _driver as ray_driver
     except ModuleNotFoundError as exc:
         if exc.name not in ("ray", "cloudpickle"):
             raise

@@ -1,0 +1,30 @@
+"""Batch runs: one workflow over many inputs, in this process or on a Ray cluster.
+
+:func:`run_batch` is the entry point. Modules: ``_run`` (``run_batch`` and the local
+executor), ``_case`` (one isolated case, shared by every executor), ``_book`` (the driver's
+account: resume, results file, counters), ``_results`` (result values and the JSONL results
+file), ``_progress`` (progress snapshots and the printer), and ``ray`` (the Ray backend, extra
+``[ray]``; only it imports ``ray``, and only when a batch asks for Ray).
+"""
+
+from ._results import (
+    BatchMetrics as BatchMetrics,
+    BatchProgress as BatchProgress,
+    BatchResult as BatchResult,
+    CaseResult as CaseResult,
+    ProgressPrinter as ProgressPrinter,
+    WorkerIncident as WorkerIncident,
+)
+from ._run import run_batch as run_batch
+from .ray import RayOptions as RayOptions
+
+__all__ = [
+    "BatchMetrics",
+    "BatchProgress",
+    "BatchResult",
+    "CaseResult",
+    "ProgressPrinter",
+    "RayOptions",
+    "WorkerIncident",
+    "run_batch",
+]
