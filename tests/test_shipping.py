@@ -13,7 +13,7 @@ from openharness_actors import ScriptedHarness, WorkflowDefinitionError, create_
 
 pytest.importorskip("cloudpickle")
 
-from openharness_actors.batch._run import default_state, run_case
+from openharness_actors.batch._case import default_state, run_case
 from openharness_actors.batch.ray._shipping import is_key_like, ship, unship
 from openharness_actors.batch.ray._worker import Job
 

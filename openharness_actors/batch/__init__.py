@@ -7,12 +7,11 @@ file), ``_progress`` (progress snapshots and the printer), and ``ray`` (the Ray 
 ``[ray]``; only it imports ``ray``, and only when a batch asks for Ray).
 """
 
+from ._progress import BatchProgress as BatchProgress, ProgressPrinter as ProgressPrinter
 from ._results import (
     BatchMetrics as BatchMetrics,
-    BatchProgress as BatchProgress,
     BatchResult as BatchResult,
     CaseResult as CaseResult,
-    ProgressPrinter as ProgressPrinter,
     WorkerIncident as WorkerIncident,
 )
 from ._run import run_batch as run_batch

@@ -1,18 +1,17 @@
-"""Batch values and the results file, shared by every batch executor (local and distributed).
+"""Batch values and the results file, shared by every batch executor (local and Ray).
 
 Owns :class:`CaseResult` (one JSONL line each), the aggregate :class:`BatchMetrics`, the
-progress display and the results file's reading (resume) and writing. It runs nothing.
+:class:`BatchResult` with its :class:`WorkerIncident` list, and the results file's reading
+(resume) and writing. It runs nothing.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sys
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import attrs
 import trio
@@ -23,11 +22,8 @@ from .._usage import Usage
 
 __all__ = [
     "BatchMetrics",
-    "BatchProgress",
     "BatchResult",
     "CaseResult",
-    "ProgressCallback",
-    "ProgressPrinter",
     "ResultWriter",
     "WorkerIncident",
     "aggregate",
@@ -93,7 +89,7 @@ class BatchResult:
     results: Sequence[CaseResult]
     metrics: BatchMetrics
     incidents: Sequence[WorkerIncident] = ()
-    """Workers lost during a distributed batch, with the cases they had in flight."""
+    """Workers lost during a Ray batch, with the cases they had in flight."""
 
     @property
     def failures(self) -> list[CaseResult]:
@@ -107,7 +103,7 @@ class BatchResult:
 
 @attrs.frozen
 class WorkerIncident:
-    """A worker process lost in the middle of a distributed batch.
+    """A worker process lost in the middle of a Ray batch.
 
     ``in_flight`` are the cases it held; of those, ``committed`` had already reported their
     result (kept, never run again), ``retried`` were sent to another worker and ``abandoned``
@@ -120,60 +116,6 @@ class WorkerIncident:
     committed: tuple[str, ...] = ()
     retried: tuple[str, ...] = ()
     abandoned: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class BatchProgress:
-    """A progress snapshot: cases done (of ``total`` when known), failed, running, elapsed."""
-
-    done: int
-    failed: int
-    running: int
-    total: int | None
-    elapsed: float
-    resumed: int
-
-
-ProgressCallback = Callable[[BatchProgress], None]
-
-
-class ProgressPrinter:
-    """Prints progress to ``stream`` (stderr): one updating line on a terminal, otherwise a
-    line every ``every`` seconds and at the end."""
-
-    def __init__(self, stream: TextIO | None = None, *, every: float = 5.0) -> None:
-        self._stream = stream or sys.stderr
-        self._tty = self._stream.isatty()
-        self._every = every
-        self._last = -math.inf
-        self._final: BatchProgress | None = None
-
-    def __call__(self, progress: BatchProgress) -> None:
-        finished = progress.total is not None and progress.done >= progress.total
-        now = time.monotonic()
-        if not (self._tty or finished or now - self._last >= self._every):
-            return
-        if finished:
-            figures = (progress.done, progress.failed, progress.running)
-            if self._final is not None and figures == (
-                self._final.done,
-                self._final.failed,
-                self._final.running,
-            ):
-                return  # the final line is printed once
-            self._final = progress
-        self._last = now
-        total = "?" if progress.total is None else str(progress.total)
-        rate = progress.done / progress.elapsed if progress.elapsed > 0 else 0.0
-        line = (
-            f"batch: {progress.done}/{total} done, {progress.failed} failed, "
-            f"{progress.running} running, {rate:.1f} cases/s, {progress.elapsed:.1f}s"
-        )
-        if self._tty:
-            self._stream.write("\r\x1b[2K" + line + ("\n" if finished else ""))
-        else:
-            self._stream.write(line + "\n")
-        self._stream.flush()
 
 
 def load_results(path: Path | None) -> dict[str, CaseResult]:

@@ -19,8 +19,8 @@ from ._options import RayOptions as RayOptions
 if TYPE_CHECKING:
     from ..._workflow import Workflow
     from ...harness.limits import CallLimits
+    from .._book import BatchBook
     from .._results import WorkerIncident
-    from .._run import BatchBook
 
 __all__ = ["RayOptions", "run_cases_on_ray"]
 

@@ -33,8 +33,8 @@ from ..._errors import WorkerLostError, WorkflowDefinitionError
 from ..._nursery import open_quiet_nursery
 from ..._workflow import Workflow
 from ...harness.limits import CallLimits
+from .._book import BatchBook
 from .._results import CaseResult, WorkerIncident
-from .._run import BatchBook
 from ._bridge import await_ref
 from ._coordinators import CaseLedger, ClusterCallLimiter, Commit
 from ._options import RayOptions

@@ -23,7 +23,7 @@ import trio
 from ..._errors import WorkflowDefinitionError
 from ..._workflow import Workflow
 from ...harness.limits import CallLimiter, using_call_limiter
-from .._run import DefinitionFailure, run_case
+from .._case import DefinitionFailure, run_case
 from ._bridge import await_ref
 from ._coordinators import Commit, RemoteCallLimiter
 from ._shipping import unship
