@@ -56,6 +56,7 @@ from .batch import (
     ProgressPrinter as ProgressPrinter,
     RayOptions as RayOptions,
     WorkerIncident as WorkerIncident,
+    open_ray_pool as open_ray_pool,
     run_batch as run_batch,
 )
 from .harness import (
@@ -168,6 +169,7 @@ __all__ = [
     "create_workflow",
     "matches",
     "open_engine",
+    "open_ray_pool",
     "run_batch",
 ]
 

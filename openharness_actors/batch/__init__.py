@@ -15,7 +15,7 @@ from ._results import (
     WorkerIncident as WorkerIncident,
 )
 from ._run import run_batch as run_batch
-from .ray import RayOptions as RayOptions
+from .ray import RayOptions as RayOptions, open_ray_pool as open_ray_pool
 
 __all__ = [
     "BatchMetrics",
@@ -25,5 +25,6 @@ __all__ = [
     "ProgressPrinter",
     "RayOptions",
     "WorkerIncident",
+    "open_ray_pool",
     "run_batch",
 ]

@@ -103,7 +103,7 @@ class BatchResult:
 
 @attrs.frozen
 class WorkerIncident:
-    """A worker process lost in the middle of a Ray batch.
+    """A worker process lost in the middle of a Ray batch (it died, or its node did).
 
     ``in_flight`` are the cases it held; of those, ``committed`` had already reported their
     result (kept, never run again), ``retried`` were sent to another worker and ``abandoned``
@@ -116,6 +116,8 @@ class WorkerIncident:
     committed: tuple[str, ...] = ()
     retried: tuple[str, ...] = ()
     abandoned: tuple[str, ...] = ()
+    node: str | None = None
+    """The Ray node id the worker ran on (``None`` if it was lost before it started)."""
 
 
 def load_results(path: Path | None) -> dict[str, CaseResult]:

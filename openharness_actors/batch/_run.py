@@ -31,6 +31,7 @@ from ._results import BatchResult, WorkerIncident
 
 if TYPE_CHECKING:
     from .ray import RayOptions
+    from .ray._pool import RayPool
 
 __all__ = ["run_batch"]
 
@@ -48,7 +49,7 @@ async def run_batch(
     retry_failed: bool = False,
     progress: ProgressCallback | bool = False,
     limits: CallLimits | None = None,
-    ray: RayOptions | str | bool | None = None,
+    ray: RayOptions | RayPool | str | bool | None = None,
     **run_options: Any,
 ) -> BatchResult:
     """Run ``workflow`` once per input, ``concurrency`` at a time; see the module docstring.
@@ -67,7 +68,8 @@ async def run_batch(
 
     ``ray`` runs the cases on a Ray cluster instead of in this process (extra ``[ray]``):
     ``True`` for a local cluster (or the one this process is already connected to), an
-    address (``"auto"``, ``"ray://head:10001"``), or :class:`RayOptions`. Results, progress
+    address (``"auto"``, ``"ray://head:10001"``), :class:`RayOptions`, or a pool of warm
+    workers from :func:`~openharness_actors.open_ray_pool`. Results, progress
     and the results file are the same; ``concurrency`` still bounds the cases in flight, now
     across the cluster, and ``limits`` hold cluster-wide.
 
@@ -86,11 +88,10 @@ async def run_batch(
     incidents: Sequence[WorkerIncident] = ()
     try:
         if ray is not None and ray is not False:
-            from .ray import RayOptions, run_cases_on_ray
+            from .ray import run_cases_on_ray
 
-            options = RayOptions.from_argument(ray)
             incidents = await run_cases_on_ray(
-                workflow, cases, book, make_state, run_options, concurrency, limits, options
+                workflow, cases, book, make_state, run_options, concurrency, limits, ray
             )
         else:
             await _run_locally(workflow, cases, book, make_state, run_options, concurrency, limits)

@@ -29,16 +29,14 @@ from typing import Any
 
 import attrs
 import cloudpickle  # type: ignore[import-untyped]
-import structlog
 
 from ..._errors import WorkflowDefinitionError
+from ..._logging import get_logger
 from ...journal import Journal
 from ...recording import MemorySignalStore, Recording, SignalStore, SqliteSignalStore
 from ...recording._config import default_store
 
 __all__ = ["is_key_like", "ship", "stores_for_workers", "unship"]
-
-_log = structlog.get_logger("openharness_actors.distributed")
 
 _KEY_ATTRIBUTE = re.compile(
     r"(?:^|_)(?:api_?key|secret|secret_?key|password|passwd|auth_?token|access_?token|"
@@ -164,7 +162,7 @@ def _without(obj: Any, names: list[str]) -> Any:
         )
     else:
         raise _refusal(obj, names)
-    _log.warning(
+    get_logger(component="batch.ray").warning(
         "key-like attributes not shipped; workers use their own environment",
         type=type(obj).__qualname__,
         attributes=sorted(names),
