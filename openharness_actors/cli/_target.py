@@ -35,7 +35,14 @@ from .._errors import WorkflowDefinitionError
 from .._json import converter
 from .._workflow import Workflow
 
-__all__ = ["OPTION_NAMES", "TARGET_HELP", "Target", "initial_state", "load_target"]
+__all__ = [
+    "OPTION_NAMES",
+    "TARGET_HELP",
+    "TARGET_MODULE_PREFIX",
+    "Target",
+    "initial_state",
+    "load_target",
+]
 
 OPTION_NAMES = ("agents", "harness", "end_when", "reducers", "restart", "on_end")
 """The run options a workflow file may give (``agents`` is required)."""
@@ -50,6 +57,10 @@ workflow files:
   Otherwise NAME is a factory: a no-argument callable returning a mapping with
   `workflow`, `agents` and any of those options.
 """
+
+
+TARGET_MODULE_PREFIX = "_openharness_cli_"
+"""Workflow files are imported as modules named ``<prefix><stem>_<digest>``."""
 
 
 @attrs.frozen
@@ -145,7 +156,7 @@ def _checked_options(spec: str, options: dict[str, Any]) -> dict[str, Any]:
 def _import(path: Path, spec: str) -> Any:
     resolved = path.resolve()
     digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:8]
-    name = f"_openharness_cli_{resolved.stem}_{digest}"
+    name = f"{TARGET_MODULE_PREFIX}{resolved.stem}_{digest}"
     module_spec = importlib.util.spec_from_file_location(name, resolved)
     if module_spec is None or module_spec.loader is None:
         raise WorkflowDefinitionError(f"{spec}: cannot import {str(path)!r} as a Python file")

@@ -175,6 +175,7 @@ class _Driver:
         self._restarts_left = (
             workers if options.max_worker_restarts is None else options.max_worker_restarts
         )
+        statistics: LedgerStatistics | None = None
         try:
             async with open_quiet_nursery() as nursery:
                 self._nursery = nursery
@@ -198,9 +199,7 @@ class _Driver:
         finally:
             with trio.CancelScope(shield=True):
                 await self._end()
-                statistics: LedgerStatistics | None = await await_ref(
-                    self._ledger.close.remote(self._batch)
-                )
+                statistics = await await_ref(self._ledger.close.remote(self._batch))
                 if self._limiter is not None:
                     limiter = self._limiter
                     await trio.to_thread.run_sync(lambda: ray.kill(limiter, no_restart=True))

@@ -23,8 +23,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -36,7 +37,7 @@ from ...journal import Journal
 from ...recording import MemorySignalStore, Recording, SignalStore, SqliteSignalStore
 from ...recording._config import default_store
 
-__all__ = ["is_key_like", "ship", "stores_for_workers", "unship"]
+__all__ = ["is_key_like", "ship", "ship_modules_by_value", "stores_for_workers", "unship"]
 
 _KEY_ATTRIBUTE = re.compile(
     r"(?:^|_)(?:api_?key|secret|secret_?key|password|passwd|auth_?token|access_?token|"
@@ -83,6 +84,13 @@ def ship(value: Any) -> bytes:
         )
         raise WorkflowDefinitionError(message, problems=[message])
     return blob
+
+
+def ship_modules_by_value(names: Iterable[str]) -> None:
+    """Ship what the modules ``names`` define by value from now on: modules loaded from a
+    file path (the CLI's workflow files) cannot be imported by name on the workers."""
+    for name in list(names):
+        cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
 def stores_for_workers(run_options: Mapping[str, Any]) -> dict[str, Any]:
