@@ -194,9 +194,12 @@ def _connect(options: RayOptions) -> bool:
     if ray.is_initialized():
         return False
     init_options = dict(options.init_options)
-    if options.address is None:
+    address = options.address
+    if address is None:
         init_options.setdefault("include_dashboard", False)
-    ray.init(address=options.address, **init_options)
+        if "RAY_ADDRESS" not in os.environ:  # not a cluster some other process started here
+            address = "local"
+    ray.init(address=address, **init_options)
     return True
 
 
