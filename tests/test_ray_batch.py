@@ -409,3 +409,12 @@ async def test_a_program_without_logging_gets_no_debug_lines(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "batch on ray done" not in captured.err
+
+
+async def test_open_ray_pool_refuses_bad_lanes_before_starting_anything() -> None:
+    """lanes=0 is a ValueError naming the option, raised before any cluster is touched."""
+    was_connected = ray.is_initialized()
+    with pytest.raises(ValueError, match="lanes must be an integer >= 1, not 0"):
+        async with open_ray_pool(RayOptions(workers=1), lanes=0):
+            pass  # pragma: no cover
+    assert ray.is_initialized() == was_connected
