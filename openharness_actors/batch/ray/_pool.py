@@ -187,7 +187,7 @@ def driver_node_affinity() -> Any:
         node = ray.get_runtime_context().get_node_id()
     except Exception:  # a client connection may not know its node
         return "DEFAULT"
-    return NodeAffinitySchedulingStrategy(node_id=node, soft=True)
+    return NodeAffinitySchedulingStrategy(node_id=node, soft=False)  # dies with the driver only
 
 
 def _connect(options: RayOptions) -> bool:
