@@ -11,16 +11,6 @@ SDK until a program uses it (``claude_agent_sdk`` is imported later still: by a
 
 import typing as _typing
 
-from ._batch import (
-    BatchMetrics as BatchMetrics,
-    BatchProgress as BatchProgress,
-    BatchResult as BatchResult,
-    CaseResult as CaseResult,
-    ModelBatchCounts as ModelBatchCounts,
-    ProgressPrinter as ProgressPrinter,
-    WorkerIncident as WorkerIncident,
-    run_batch as run_batch,
-)
 from ._budget import Budget as Budget, Spend as Spend
 from ._core._reporting import Reporter as Reporter
 from ._core._result import (
@@ -69,7 +59,18 @@ from ._errors import (
 )
 from ._lazy import lazy_exports_from as _lazy_exports_from
 from ._log_setup import configure_logging as configure_logging
-from .distributed import RayOptions as RayOptions
+from .batch import (
+    BatchMetrics as BatchMetrics,
+    BatchProgress as BatchProgress,
+    BatchResult as BatchResult,
+    CaseResult as CaseResult,
+    ModelBatchCounts as ModelBatchCounts,
+    ProgressPrinter as ProgressPrinter,
+    RayOptions as RayOptions,
+    WorkerIncident as WorkerIncident,
+    open_ray_pool as open_ray_pool,
+    run_batch as run_batch,
+)
 from .harness import (
     CallLimiter as CallLimiter,
     CallLimits as CallLimits,
@@ -195,6 +196,7 @@ __all__ = [
     "default_retry_on",
     "matches",
     "open_engine",
+    "open_ray_pool",
     "run_batch",
 ]
 

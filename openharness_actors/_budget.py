@@ -35,8 +35,8 @@ from ._errors import BudgetExceededError, HarnessError, OpenHarnessError
 from .harness.protocol import EventSink, Harness, HarnessRequest, HarnessResult
 
 if TYPE_CHECKING:
-    from ._batch_results import BatchResult, CaseResult
     from ._define._agent import AgentSpec
+    from .batch._results import BatchResult, CaseResult
 
 __all__ = [
     "BatchBudget",

@@ -4,18 +4,14 @@ Every test is bounded by pytest-timeout (``timeout`` in pyproject.toml), so a ha
 instead of freezing CI; time-dependent tests use trio's ``MockClock`` with autojump.
 """
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from ray_helpers import RAY_WORKER_KEY, connect_local_ray
 
 pytest_plugins = ["pytester"]
-
-RAY_WORKER_KEY = "worker-side-key-0123456789"
-"""A key that only the Ray workers' environment has (see ``ray_cluster``)."""
 
 
 @pytest.fixture(scope="session")
@@ -25,15 +21,11 @@ def ray_cluster() -> Iterator[Any]:
 
     Its processes inherit this environment, plus the test directory on ``PYTHONPATH`` (so
     test modules import on the workers) and ``OPENHARNESS_TEST_API_KEY`` and
-    ``ANTHROPIC_API_KEY`` set to ``RAY_WORKER_KEY``, which the driver does not have.
+    ``ANTHROPIC_API_KEY`` set to ``RAY_WORKER_KEY``, which the driver does not have. A
+    module that needs another cluster (``test_ray_cluster``) disconnects and reconnects it.
     """
     ray = pytest.importorskip("ray")
-    tests = str(Path(__file__).resolve().parent)
-    path = os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTHONPATH", path)
-        patch.setenv("OPENHARNESS_TEST_API_KEY", RAY_WORKER_KEY)
-        patch.setenv("ANTHROPIC_API_KEY", RAY_WORKER_KEY)
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    connect_local_ray(ray)
     yield SimpleNamespace(ray=ray, worker_key=RAY_WORKER_KEY)
-    ray.shutdown()
+    if ray.is_initialized():
+        ray.shutdown()

@@ -18,7 +18,7 @@ from openharness_actors import (
     create_workflow,
     run_batch,
 )
-from openharness_actors._batch_results import BatchResult
+from openharness_actors.batch._results import BatchResult
 from openharness_actors.testing.fake_anthropic import open_fake_anthropic
 
 KEY = "sk-ant-test-key-0123456789"

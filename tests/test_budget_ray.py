@@ -13,8 +13,8 @@ from openharness_actors import (
     create_workflow,
     run_batch,
 )
-from openharness_actors._batch_results import BatchResult
-from openharness_actors.distributed import RayOptions
+from openharness_actors.batch import RayOptions
+from openharness_actors.batch._results import BatchResult
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.timeout(90)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-from openharness_actors.distributed._coordinators import (
+from openharness_actors.batch.ray._coordinators import (
     CaseLedger,
     ClusterCallLimiter,
     Commit,
+    LedgerHost,
 )
 from openharness_actors.harness.limits import CallLimits
 
@@ -75,3 +76,18 @@ def test_abandoned_ticket_is_never_granted() -> None:
         return await asyncio.wait_for(waiting, 1), limiter.statistics().in_use
 
     assert asyncio.run(scenario()) == (False, 0)
+
+
+def test_ledger_host_keeps_batches_apart_and_refuses_closed_ones() -> None:
+    """One host, two batches: the same case key commits once in each; after close, a late
+    commit of that batch (a worker of a cancelled batch) is refused."""
+    host = LedgerHost()
+    host.open("a")
+    host.open("b")
+    assert host.commit("a", [Commit(1, 0, "w0", "a1")]) == [True]
+    assert host.commit("b", [Commit(1, 0, "w0", "b1")]) == [True]
+    statistics = host.close("a")
+    assert statistics is not None and statistics.accepted == 1
+    assert host.commit("a", [Commit(2, 0, "w0", "late")]) == [False]
+    assert host.close("a") is None
+    assert asyncio.run(host.drain("b", 0, 0.01))[0].outcome == "b1"

@@ -94,6 +94,7 @@ PINNED: dict[str, set[str]] = {
         "default_retry_on",
         "matches",
         "open_engine",
+        "open_ray_pool",
         "run_batch",
     },
     "openharness_actors.harness": {
@@ -179,9 +180,17 @@ PINNED: dict[str, set[str]] = {
         "Journal",
         "ResumeSession",
     },
-    "openharness_actors.distributed": {
+    "openharness_actors.batch": {
+        "BatchMetrics",
+        "BatchProgress",
+        "BatchResult",
+        "CaseResult",
+        "ModelBatchCounts",
+        "ProgressPrinter",
         "RayOptions",
-        "run_cases_on_ray",
+        "WorkerIncident",
+        "open_ray_pool",
+        "run_batch",
     },
     "openharness_actors.cli": {
         "ExitCode",
@@ -271,3 +280,17 @@ def test_unstorable_value_error_is_a_store_and_value_error() -> None:
     assert "UnstorableValueError" in openharness_actors.__all__
     assert issubclass(UnstorableValueError, StoreError)
     assert issubclass(UnstorableValueError, ValueError)
+
+
+def test_batch_package_surface() -> None:
+    """openharness_actors.batch exports exactly the batch names, the same objects as the root."""
+    from openharness_actors import batch
+
+    assert list(batch.__all__) == sorted(batch.__all__)
+    assert set(batch.__all__) == {
+        n
+        for n in dir(batch)
+        if not n.startswith("_") and not isinstance(getattr(batch, n), type(batch))
+    }
+    for name in batch.__all__:
+        assert getattr(openharness_actors, name) is getattr(batch, name), name

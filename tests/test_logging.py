@@ -233,3 +233,15 @@ def test_log_level_env_visibly_changes_output(tmp_path: Path, level: str, expect
     assert bool(events) is expected
     if expected:
         assert {"workflow:start", "harness:start", "run_finished"} <= {e["event"] for e in events}
+
+
+def test_library_modules_log_only_through_the_library_logger() -> None:
+    """No module but ``_logging`` calls ``structlog.get_logger`` (unconfigured, that prints
+    every level to stdout); the others use ``_logging.get_logger``."""
+    package = ROOT / "openharness_actors"
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in package.rglob("*.py")
+        if path.name != "_logging.py" and "structlog.get_logger" in path.read_text()
+    ]
+    assert offenders == []

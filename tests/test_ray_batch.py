@@ -1,6 +1,6 @@
 """Batch runs on a local Ray cluster (2 CPUs, started once per session): same results as the
 local runner, cluster-wide call limits, lost workers, resume, keys from the workers' env,
-recordings and journals the driver reads."""
+recordings and journals the driver reads, warm worker pools, quiet logging."""
 
 from __future__ import annotations
 
@@ -30,14 +30,14 @@ from openharness_actors import (
     create_workflow,
     run_batch,
 )
-from openharness_actors.distributed import RayOptions
-from openharness_actors.distributed._bridge import await_ref
+from openharness_actors.batch import RayOptions, open_ray_pool
+from openharness_actors.batch.ray._bridge import await_ref
 from openharness_actors.harness.limits import CallLimits
 from openharness_actors.testing.fake_anthropic import open_fake_anthropic, text_reply
 
 ray = pytest.importorskip("ray")
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.ray, pytest.mark.timeout(90)]
 
 
 @attrs.frozen
@@ -367,3 +367,54 @@ async def test_anthropic_harness_on_workers_global_limit_and_worker_key(
     assert figures.requests == 30
     assert figures.peak_in_flight == 3
     assert keys == {ray_cluster.worker_key}
+
+
+async def test_a_warm_pool_serves_several_batches_with_the_same_workers(ray_cluster: Any) -> None:
+    """open_ray_pool starts 2 workers once; three batches on it run on those same processes."""
+    meter = ray.remote(num_cpus=0)(Meter).remote()
+    harness = ScriptedHarness(default=metered_reply(meter, hold=0.01))
+    async with open_ray_pool(RayOptions(workers=2, chunk_size=4)) as pool:
+        started = pool.statistics()
+        assert (started.workers, started.started, started.batches) == (2, 2, 0)
+        pids = {worker.pid for worker in pool.workers}
+        results = [
+            await run_batch(
+                wf, inputs(24), agents={"solver": solver}, harness=harness, ray=pool, concurrency=8
+            )
+            for _ in range(3)
+        ]
+        figures = pool.statistics()
+    assert [batch.metrics.succeeded for batch in results] == [24, 24, 24]
+    assert (figures.workers, figures.started, figures.batches) == (2, 2, 3)
+    _, now, seen, calls = await await_ref(meter.report.remote())
+    assert seen == pids and len(pids) == 2  # both workers served, and no other process did
+    assert now == 0 and sum(calls.values()) == 72
+
+
+async def test_a_program_without_logging_gets_no_debug_lines(
+    ray_cluster: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With logging unconfigured, a Ray batch writes nothing to stdout: the backend logs only
+    through the library's logger, which defers to ``logging`` (warnings and up)."""
+    structlog.reset_defaults()
+    assert not structlog.is_configured()
+    batch = await run_batch(
+        wf,
+        inputs(6),
+        agents={"solver": solver},
+        harness=ScriptedHarness(default="ok"),
+        ray=RayOptions(workers=1),
+    )
+    assert batch.metrics.succeeded == 6
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "batch on ray done" not in captured.err
+
+
+async def test_open_ray_pool_refuses_bad_lanes_before_starting_anything() -> None:
+    """lanes=0 is a ValueError naming the option, raised before any cluster is touched."""
+    was_connected = ray.is_initialized()
+    with pytest.raises(ValueError, match="lanes must be an integer >= 1, not 0"):
+        async with open_ray_pool(RayOptions(workers=1), lanes=0):
+            pass  # pragma: no cover
+    assert ray.is_initialized() == was_connected

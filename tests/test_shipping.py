@@ -13,9 +13,9 @@ from openharness_actors import ScriptedHarness, WorkflowDefinitionError, create_
 
 pytest.importorskip("cloudpickle")
 
-from openharness_actors._batch import default_state, run_case
-from openharness_actors.distributed._shipping import is_key_like, ship, unship
-from openharness_actors.distributed._worker import Job
+from openharness_actors.batch._case import default_state, run_case
+from openharness_actors.batch.ray._shipping import is_key_like, ship, unship
+from openharness_actors.batch.ray._worker import Job
 
 
 @attrs.frozen

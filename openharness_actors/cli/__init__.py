@@ -13,6 +13,6 @@ from ._exit import ExitCode as ExitCode
 
 __all__ = ["ExitCode", "build_parser", "main"]
 
-from .._public import publish as _publish  # noqa: E402
+from .._public import publish as _publish
 
 _publish(globals(), __all__, __name__)

@@ -40,6 +40,7 @@ from ..harness.choose import HarnessChoice, choose_harness
 __all__ = [
     "OPTION_NAMES",
     "TARGET_HELP",
+    "TARGET_MODULE_PREFIX",
     "Target",
     "initial_state",
     "load_target",
@@ -59,6 +60,10 @@ workflow files:
   Otherwise NAME is a factory: a no-argument callable returning a mapping with
   `workflow`, `agents` and any of those options.
 """
+
+
+TARGET_MODULE_PREFIX = "_openharness_cli_"
+"""Workflow files are imported as modules named ``<prefix><stem>_<digest>``."""
 
 
 @attrs.frozen
@@ -171,7 +176,7 @@ def _checked_options(spec: str, options: dict[str, Any]) -> dict[str, Any]:
 def _import(path: Path, spec: str) -> Any:
     resolved = path.resolve()
     digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:8]
-    name = f"_openharness_cli_{resolved.stem}_{digest}"
+    name = f"{TARGET_MODULE_PREFIX}{resolved.stem}_{digest}"
     module_spec = importlib.util.spec_from_file_location(name, resolved)
     if module_spec is None or module_spec.loader is None:
         raise WorkflowDefinitionError(f"{spec}: cannot import {str(path)!r} as a Python file")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from cli_helpers import CASES, Cli
 
 
@@ -50,3 +51,34 @@ async def test_batch_json_without_results_file_lists_every_case(cli: Cli, tmp_pa
     document = done.json()
     assert document["metrics"]["succeeded"] == 2 and document["failures"] == []
     assert [case["state"]["answer"] for case in document["results"]] == ["A: cba", "A: zyx"]
+
+
+@pytest.mark.ray
+@pytest.mark.timeout(180)
+async def test_batch_on_ray_with_two_workers(cli: Cli, tmp_path: Path) -> None:
+    """--ray --workers 2 runs the file's workflow (shipped by value) on a local Ray cluster
+    of two workers: same results file and summary as in-process, each case run once."""
+    pytest.importorskip("ray")
+    write_inputs(tmp_path / "in.jsonl", ["one", "two", "three", "please fail", "five"])
+    done = await cli(
+        "batch", CASES, "--inputs", "in.jsonl", "--results", "out.jsonl",
+        "--ray", "--workers", "2", "--json", "-q",
+    )  # fmt: skip
+    assert done.code == 1, done.err
+    summary = done.json()
+    assert summary["metrics"]["cases"] == 5 and summary["metrics"]["succeeded"] == 4
+    assert [f["case_id"] for f in summary["failures"]] == ["3"]
+    results = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert sorted(r["case_id"] for r in results) == ["0", "1", "2", "3", "4"]
+    assert {r["state"]["answer"] for r in results if r["case_id"] == "1"} == {"A: owt"}
+    assert sorted(cli.calls()) == sorted(
+        f"Q: {q}" for q in ["one", "two", "three", "please fail", "five"]
+    )
+
+
+async def test_batch_workers_without_ray_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
+    """--workers without --ray exits 2 before anything runs."""
+    write_inputs(tmp_path / "in.jsonl", ["one"])
+    done = await cli("batch", CASES, "--inputs", "in.jsonl", "--workers", "2")
+    assert done.code == 2 and "--workers needs --ray" in done.err
+    assert cli.calls() == []

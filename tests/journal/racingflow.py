@@ -18,8 +18,14 @@ from typing import Any
 import attrs
 import trio
 
-from openharness_actors import HarnessRequest, Journal, ScriptedHarness, SqliteSignalStore, Signal
-from openharness_actors import create_workflow
+from openharness_actors import (
+    HarnessRequest,
+    Journal,
+    ScriptedHarness,
+    Signal,
+    SqliteSignalStore,
+    create_workflow,
+)
 
 
 @attrs.frozen

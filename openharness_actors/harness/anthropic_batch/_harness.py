@@ -23,10 +23,10 @@ import anthropic
 import attrs
 import trio
 
-from ..._batch_results import ModelBatchCounts
 from ..._core._usage import Usage
 from ..._define._policy import RetryPolicy
 from ..._errors import HarnessError
+from ...batch._results import ModelBatchCounts
 from ...journal._journal import Journal
 from .._messages_stream import TurnAssembler
 from .._pricing import estimate_batch_cost

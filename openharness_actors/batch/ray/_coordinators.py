@@ -1,11 +1,13 @@
-"""The two small coordinators of a distributed batch, each run as one Ray actor.
+"""The small coordinators of a Ray batch, run as Ray actors.
 
-:class:`CaseLedger` is where a case *completes*: a worker commits each finished case's
+:class:`CaseLedger` is where a case of one batch *completes*: a worker commits each finished case's
 result, and the first commit of a case wins. When the driver loses a worker it *fences* the
 cases that worker held: the ledger says which of them had committed (those are kept and never
 run again) and refuses any later commit of the others from the lost attempt, so a case whose
 worker died before reporting is run again elsewhere and still completes exactly once. The
-driver streams committed results out with :meth:`CaseLedger.drain`.
+driver streams committed results out with :meth:`CaseLedger.drain`. :class:`LedgerHost` is
+the actor: it holds one ledger per open batch, so that a pool of warm workers keeps one
+ledger process across batches; a commit for a batch that was closed is refused.
 
 :class:`ClusterCallLimiter` applies :class:`CallLimits` to the calls of every worker at once
 (a cluster-wide :class:`CallLimiter`, through :class:`RemoteCallLimiter`); the permits of a
@@ -27,13 +29,14 @@ from typing import Any
 
 import attrs
 
-from ..harness.limits import CallLimits, CallPermit, LimitBudget, LimiterStatistics
+from ...harness.limits import CallLimits, CallPermit, LimitBudget, LimiterStatistics
 from ._bridge import await_ref
 
 __all__ = [
     "CaseLedger",
     "ClusterCallLimiter",
     "Commit",
+    "LedgerHost",
     "LedgerStatistics",
     "RemoteCallLimiter",
 ]
@@ -112,6 +115,31 @@ class CaseLedger:
 
     def statistics(self) -> LedgerStatistics:
         return LedgerStatistics(self._accepted, self._refused, self._fenced)
+
+
+class LedgerHost:
+    """A :class:`CaseLedger` per open batch (the actor a pool keeps); see the module docstring."""
+
+    def __init__(self) -> None:
+        self._ledgers: dict[str, CaseLedger] = {}
+
+    def open(self, batch: str) -> None:
+        self._ledgers[batch] = CaseLedger()
+
+    def close(self, batch: str) -> LedgerStatistics | None:
+        """Forget ``batch`` (later commits are refused); its final statistics."""
+        ledger = self._ledgers.pop(batch, None)
+        return None if ledger is None else ledger.statistics()
+
+    def commit(self, batch: str, commits: Sequence[Commit]) -> list[bool]:
+        ledger = self._ledgers.get(batch)
+        return [False] * len(commits) if ledger is None else ledger.commit(commits)
+
+    def fence(self, batch: str, attempts: Sequence[tuple[int, int]]) -> list[int]:
+        return self._ledgers[batch].fence(attempts)
+
+    async def drain(self, batch: str, received: int, wait: float) -> list[Commit]:
+        return await self._ledgers[batch].drain(received, wait)
 
 
 class ClusterCallLimiter:

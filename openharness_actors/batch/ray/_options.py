@@ -22,8 +22,10 @@ class RayOptions:
     """How a batch uses Ray.
 
     ``address``: the cluster to connect to (``"auto"``, ``"ray://head:10001"``…); ``None``
-    starts a local cluster, unless this process is already connected (``ray.init`` done by the
-    application), in which case that connection is used and left open. A cluster the batch
+    starts a new local cluster (or connects to ``$RAY_ADDRESS`` when set, never to a cluster
+    that some other process started on this machine), unless this process is already
+    connected (``ray.init`` done by the application), in which case that connection is used
+    and left open. A cluster the batch
     started is shut down when it ends. ``init_options`` go to ``ray.init`` (``num_cpus``,
     ``runtime_env``…).
 

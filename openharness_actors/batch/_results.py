@@ -1,34 +1,30 @@
-"""Batch values and the results file, shared by every batch executor (local and distributed).
+"""Batch values and the results file, shared by every batch executor (local and Ray).
 
 Owns :class:`CaseResult` (one JSONL line each), the aggregate :class:`BatchMetrics`, the
-progress display and the results file's reading (resume) and writing. It runs nothing.
+:class:`BatchResult` with its :class:`WorkerIncident` list, and the results file's reading
+(resume) and writing. It runs nothing.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sys
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import attrs
 import trio
 
-from ._core._usage import Usage
-from ._errors import StoreError
-from ._json import converter, dumps
+from .._core._usage import Usage
+from .._errors import StoreError
+from .._json import converter, dumps
 
 __all__ = [
     "BatchMetrics",
-    "BatchProgress",
     "BatchResult",
     "CaseResult",
     "ModelBatchCounts",
-    "ProgressCallback",
-    "ProgressPrinter",
     "ResultWriter",
     "WorkerIncident",
     "aggregate",
@@ -96,7 +92,7 @@ class BatchResult:
     results: Sequence[CaseResult]
     metrics: BatchMetrics
     incidents: Sequence[WorkerIncident] = ()
-    """Workers lost during a distributed batch, with the cases they had in flight."""
+    """Workers lost during a Ray batch, with the cases they had in flight."""
 
     @property
     def failures(self) -> list[CaseResult]:
@@ -110,7 +106,7 @@ class BatchResult:
 
 @attrs.frozen
 class WorkerIncident:
-    """A worker process lost in the middle of a distributed batch.
+    """A worker process lost in the middle of a Ray batch (it died, or its node did).
 
     ``in_flight`` are the cases it held; of those, ``committed`` had already reported their
     result (kept, never run again), ``retried`` were sent to another worker and ``abandoned``
@@ -123,113 +119,8 @@ class WorkerIncident:
     committed: tuple[str, ...] = ()
     retried: tuple[str, ...] = ()
     abandoned: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class BatchProgress:
-    """A progress snapshot: cases done (of ``total`` when known), failed, running, elapsed;
-    ``model_batches`` sums the Message Batches of the batch's batch harnesses (``None``
-    without one)."""
-
-    done: int
-    failed: int
-    running: int
-    total: int | None
-    elapsed: float
-    resumed: int
-    model_batches: ModelBatchCounts | None = None
-
-
-@attrs.frozen
-class ModelBatchCounts:
-    """Message Batches of a harness: ``submitted`` so far, ``in_flight`` (submitted or
-    collected from a journal, not ended), ``ended``, and requests ``pooled`` (waiting to be
-    submitted)."""
-
-    submitted: int = 0
-    in_flight: int = 0
-    ended: int = 0
-    pooled: int = 0
-
-    def __add__(self, other: ModelBatchCounts) -> ModelBatchCounts:
-        return ModelBatchCounts(
-            self.submitted + other.submitted,
-            self.in_flight + other.in_flight,
-            self.ended + other.ended,
-            self.pooled + other.pooled,
-        )
-
-
-def model_batch_sources(run_options: Mapping[str, Any]) -> list[Any]:
-    """The harnesses of a batch's ``run_options`` that report Message Batches
-    (``model_batch_counts()``), each once."""
-    agents = run_options.get("agents")
-    candidates = [run_options.get("harness")]
-    if isinstance(agents, Mapping):
-        candidates += [getattr(spec, "harness", None) for spec in agents.values()]
-    found: dict[int, Any] = {}
-    for harness in candidates:
-        if callable(getattr(harness, "model_batch_counts", None)):
-            found.setdefault(id(harness), harness)
-    return list(found.values())
-
-
-def model_batch_counts(sources: Sequence[Any]) -> ModelBatchCounts | None:
-    """The sum of ``sources``' counts, ``None`` without sources."""
-    if not sources:
-        return None
-    total = ModelBatchCounts()
-    for source in sources:
-        total = total + source.model_batch_counts()
-    return total
-
-
-ProgressCallback = Callable[[BatchProgress], None]
-
-
-class ProgressPrinter:
-    """Prints progress to ``stream`` (stderr): one updating line on a terminal, otherwise a
-    line every ``every`` seconds and at the end."""
-
-    def __init__(self, stream: TextIO | None = None, *, every: float = 5.0) -> None:
-        self._stream = stream or sys.stderr
-        self._tty = self._stream.isatty()
-        self._every = every
-        self._last = -math.inf
-        self._final: BatchProgress | None = None
-
-    def __call__(self, progress: BatchProgress) -> None:
-        finished = progress.total is not None and progress.done >= progress.total
-        now = time.monotonic()
-        if not (self._tty or finished or now - self._last >= self._every):
-            return
-        if finished:
-            figures = (progress.done, progress.failed, progress.running)
-            if self._final is not None and figures == (
-                self._final.done,
-                self._final.failed,
-                self._final.running,
-            ):
-                return  # the final line is printed once
-            self._final = progress
-        self._last = now
-        total = "?" if progress.total is None else str(progress.total)
-        rate = progress.done / progress.elapsed if progress.elapsed > 0 else 0.0
-        line = (
-            f"batch: {progress.done}/{total} done, {progress.failed} failed, "
-            f"{progress.running} running, {rate:.1f} cases/s, {progress.elapsed:.1f}s"
-        )
-        batches = progress.model_batches
-        if batches is not None:
-            line += (
-                f"; model batches: {batches.submitted} submitted, {batches.in_flight} in flight, "
-                f"{batches.ended} ended"
-            )
-        if self._tty:
-            self._stream.write("\r\x1b[2K" + line + ("\n" if finished else ""))
-        else:
-            self._stream.write(line + "\n")
-        self._stream.flush()
+    node: str | None = None
+    """The Ray node id the worker ran on (``None`` if it was lost before it started)."""
 
 
 def load_results(path: Path | None) -> dict[str, CaseResult]:
@@ -324,3 +215,47 @@ def _percentiles(ordered: Sequence[float]) -> dict[str, float]:
         "max": ordered[-1],
         "mean": sum(ordered) / len(ordered),
     }
+
+
+@attrs.frozen
+class ModelBatchCounts:
+    """Message Batches of a harness: ``submitted`` so far, ``in_flight`` (submitted or
+    collected from a journal, not ended), ``ended``, and requests ``pooled`` (waiting to be
+    submitted)."""
+
+    submitted: int = 0
+    in_flight: int = 0
+    ended: int = 0
+    pooled: int = 0
+
+    def __add__(self, other: ModelBatchCounts) -> ModelBatchCounts:
+        return ModelBatchCounts(
+            self.submitted + other.submitted,
+            self.in_flight + other.in_flight,
+            self.ended + other.ended,
+            self.pooled + other.pooled,
+        )
+
+
+def model_batch_sources(run_options: Mapping[str, Any]) -> list[Any]:
+    """The harnesses of a batch's ``run_options`` that report Message Batches
+    (``model_batch_counts()``), each once."""
+    agents = run_options.get("agents")
+    candidates = [run_options.get("harness")]
+    if isinstance(agents, Mapping):
+        candidates += [getattr(spec, "harness", None) for spec in agents.values()]
+    found: dict[int, Any] = {}
+    for harness in candidates:
+        if callable(getattr(harness, "model_batch_counts", None)):
+            found.setdefault(id(harness), harness)
+    return list(found.values())
+
+
+def model_batch_counts(sources: Sequence[Any]) -> ModelBatchCounts | None:
+    """The sum of ``sources``' counts, ``None`` without sources."""
+    if not sources:
+        return None
+    total = ModelBatchCounts()
+    for source in sources:
+        total = total + source.model_batch_counts()
+    return total

@@ -23,22 +23,21 @@ from __future__ import annotations
 import io
 import os
 import re
+import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 import cloudpickle  # type: ignore[import-untyped]
-import structlog
 
-from .._errors import WorkflowDefinitionError
-from ..journal import Journal
-from ..recording import MemorySignalStore, Recording, SignalStore, SqliteSignalStore
-from ..recording._config import default_store
+from ..._errors import WorkflowDefinitionError
+from ..._logging import get_logger
+from ...journal import Journal
+from ...recording import MemorySignalStore, Recording, SignalStore, SqliteSignalStore
+from ...recording._config import default_store
 
-__all__ = ["is_key_like", "ship", "stores_for_workers", "unship"]
-
-_log = structlog.get_logger("openharness_actors.distributed")
+__all__ = ["is_key_like", "ship", "ship_modules_by_value", "stores_for_workers", "unship"]
 
 _KEY_ATTRIBUTE = re.compile(
     r"(?:^|_)(?:api_?key|secret|secret_?key|password|passwd|auth_?token|access_?token|"
@@ -85,6 +84,13 @@ def ship(value: Any) -> bytes:
         )
         raise WorkflowDefinitionError(message, problems=[message])
     return blob
+
+
+def ship_modules_by_value(names: Iterable[str]) -> None:
+    """Ship what the modules ``names`` define by value from now on: modules loaded from a
+    file path (the CLI's workflow files) cannot be imported by name on the workers."""
+    for name in list(names):
+        cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
 def stores_for_workers(run_options: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,7 +170,7 @@ def _without(obj: Any, names: list[str]) -> Any:
         )
     else:
         raise _refusal(obj, names)
-    _log.warning(
+    get_logger(component="batch.ray").warning(
         "key-like attributes not shipped; workers use their own environment",
         type=type(obj).__qualname__,
         attributes=sorted(names),
