@@ -24,7 +24,8 @@ from ._core._run import RunCore
 from ._core._signal_log import LogCursor
 from ._define._pattern import PatternLike
 from ._define._workflow import Workflow
-from ._errors import OpenHarnessError, WorkflowCancelledError
+from ._errors import OpenHarnessError, WorkflowCancelledError, WorkflowDefinitionError
+from .journal._resume import run_journaled
 from .recording._plan import resolve_recording
 
 __all__ = ["Engine", "EngineStatistics", "RunHandle", "open_engine"]
@@ -84,6 +85,14 @@ class RunHandle(Generic[S]):
         assert self._result is not None
         return self._result
 
+    def _fail(self, exc: BaseException) -> None:
+        if isinstance(exc, trio.Cancelled):
+            self._error = WorkflowCancelledError(
+                f"run {self.run_id} was cancelled by its engine's host", partial=self._core.result
+            )
+        else:
+            self._error = exc
+
     async def _drive(self) -> None:
         try:
             self._result = await self._core.execute()
@@ -121,12 +130,23 @@ class Engine:
 
     async def start(self, workflow: Workflow[S], **options: Any) -> RunHandle[S]:
         """Validate and start a run of ``workflow``; ``options`` are those of
-        :meth:`Workflow.run_reactive`. Engine reporters are added to the run's.
+        :meth:`Workflow.run_reactive`, ``journal=`` included (the run is then journaled and
+        can be resumed with :meth:`Workflow.resume`). Engine reporters are added to the run's.
 
         Raises :class:`WorkflowDefinitionError` (or :class:`StoreError`, when a recording to
         replay is missing) here, before anything starts.
         """
         options["reporters"] = (*self._reporters, *options.get("reporters", ()))
+        journal = options.pop("journal", None)
+        if journal is not None:
+            if options.get("recording") is not None:
+                raise WorkflowDefinitionError(
+                    "give either recording= or journal=: a journaled run is recorded by its journal"
+                )
+            started: RunHandle[S] = await self._nursery.start(
+                self._run_journaled, workflow, journal, options
+            )
+            return started
         if options.get("recording") is not None:
             options["recording"] = await resolve_recording(options["recording"])
         core = workflow.prepare(**options)
@@ -136,6 +156,42 @@ class Engine:
         self._nursery.start_soon(self._run, handle, name=f"openharness run {core.run_id}")
         await trio.lowlevel.checkpoint()
         return handle
+
+    async def _run_journaled(
+        self,
+        workflow: Workflow[Any],
+        journal: Any,
+        options: dict[str, Any],
+        task_status: trio.TaskStatus[RunHandle[Any]] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """A journaled run (its lock and journal are the journal's; see ``journal._resume``):
+        the handle is handed out once the run is prepared, errors before that are raised by
+        :meth:`start`."""
+        handle: RunHandle[Any] | None = None
+
+        def on_core(core: RunCore) -> None:
+            nonlocal handle
+            handle = RunHandle(core)
+            self._handles.add(handle)
+            self._started += 1
+            task_status.started(handle)
+
+        try:
+            result = await run_journaled(workflow, journal, options, on_core=on_core)
+        except BaseException as exc:
+            if handle is None:
+                raise
+            handle._fail(exc)
+            if isinstance(exc, trio.Cancelled):
+                raise
+        else:
+            assert handle is not None
+            handle._result = result
+        finally:
+            if handle is not None:
+                handle._done.set()
+                self._handles.discard(handle)
+                self._finished += 1
 
     async def _run(self, handle: RunHandle[Any]) -> None:
         try:

@@ -148,3 +148,29 @@ async def test_many_concurrent_runs_isolated() -> None:
     for i, result in enumerate(results):
         assert result.state.result == f"Analyze: {i}"
         assert {s.run_id for s in result.signals} == {result.run_id}
+
+
+async def test_engine_start_accepts_journal(tmp_path: Any) -> None:
+    """Engine.start takes journal= like run_reactive: the run is journaled, its handle streams
+    signals and returns the result, and the journal can be read back."""
+    from openharness_actors import Journal, SqliteSignalStore
+    from openharness_actors.journal._journal import list_journals
+
+    wf = create_workflow(dict)
+    agent = wf.agent(prompt="x", activate_on=["workflow:start"], updates="out")
+    store = SqliteSignalStore(tmp_path / "journal.db")
+    async with open_engine() as engine:
+        handle = await engine.start(
+            wf,
+            agents={"a": agent},
+            state={"out": None},
+            harness=ScriptedHarness({"a": "done"}),
+            journal=Journal(store),
+            run_id="engine-job",
+        )
+        names = [s.name async for s in handle.signals()]
+        result = await handle.result()
+    assert result.state["out"] == "done" and result.run_id == "engine-job"
+    assert names[0] == "workflow:start" and names[-1] == "workflow:end"
+    (info,) = await list_journals(store, "engine-job")
+    assert info.status == "completed"

@@ -18,7 +18,7 @@ once the resume holds the run's lock.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -148,9 +148,14 @@ def _reducer_list(reducers: Mapping[Any, Any] | None) -> list[Any]:
 
 
 async def run_journaled(
-    workflow: Any, journal: Journal, options: dict[str, Any]
+    workflow: Any,
+    journal: Journal,
+    options: dict[str, Any],
+    *,
+    on_core: Callable[[Any], None] | None = None,
 ) -> WorkflowResult[Any]:
-    """Run ``workflow`` with ``options`` under a new journal (see ``Workflow.run_reactive``)."""
+    """Run ``workflow`` with ``options`` under a new journal (see ``Workflow.run_reactive``).
+    ``on_core`` is called with the prepared run before it starts (an engine's handle)."""
     store = journal.resolved_store()
     run_id = options.pop("run_id", None) or new_run_id()
     current_fp = fingerprint(
@@ -169,6 +174,8 @@ async def run_journaled(
             journal_info(run_id, 0, {"fingerprint": current_fp, "durability": journal.durability}),
         )
         core = workflow.prepare(run_id=run_id, recording=plan, **options)
+        if on_core is not None:
+            on_core(core)
         initial = workflow.state_model.to_jsonable(core.initial_state)
         plan.journal_recorder.info = _with_state(plan.journal_recorder.info, initial)
         await plan.create()
