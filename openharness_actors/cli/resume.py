@@ -119,6 +119,7 @@ async def _execute(args: argparse.Namespace, call: RunCall, outcome: Outcome) ->
     ``workflow:end`` and finalizes the journal), which leaves ``workflow:end`` as all there
     is of the result."""
     progress = Progress(quiet=args.quiet, signals=args.signals)
+    interruption = None
     with trio.CancelScope() as scope:
         async with cancel_on_signals(scope.cancel) as interruption, progress.ticking():
             try:
@@ -126,6 +127,7 @@ async def _execute(args: argparse.Namespace, call: RunCall, outcome: Outcome) ->
             except OpenHarnessError as exc:
                 outcome.error = exc
                 outcome.result = exc.partial
+    assert interruption is not None
     outcome.signum = interruption.signum
     outcome.end = progress.catcher.end
     return outcome

@@ -167,7 +167,7 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
         indent = len(line) - len(line.lstrip())
         sphinx = _SPHINX_PARAM.match(text)
         if sphinx:
-            current = sphinx.group(1)
+            current = str(sphinx.group(1))
             params[current] = sphinx.group(2).strip()
             continue
         heading = _SECTION.match(text)
@@ -182,11 +182,11 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
             numpy = _NUMPY_PARAM.match(text)
             google = _GOOGLE_PARAM.match(text)
             if numpy:
-                current = numpy.group(1)
+                current = str(numpy.group(1))
                 params.setdefault(current, "")
                 continue
             if google:
-                current = google.group(1)
+                current = str(google.group(1))
                 params[current] = google.group(2).strip()
                 continue
         if current is not None:
