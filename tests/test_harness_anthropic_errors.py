@@ -12,6 +12,7 @@ import attrs
 import pytest
 import structlog
 import trio
+import trio.testing
 
 from openharness_actors import (
     AnthropicHarness,
@@ -255,7 +256,7 @@ async def test_host_cancellation_mid_stream_closes_the_connection(
             lambda: wf.run_reactive(agents=agents, state=State("x"), harness=harness, timeout=10)
         )
         await server.wait_requests(1)
-        await trio.sleep(0.05)
+        await trio.testing.wait_all_tasks_blocked()  # the reply stalls mid-stream
         assert server.statistics().in_flight == 1
         nursery.cancel_scope.cancel()
     with trio.fail_after(1):

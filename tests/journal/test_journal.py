@@ -199,10 +199,11 @@ async def test_two_resumers_cannot_run_at_once(tmp_path: Path) -> None:
     store = SqliteSignalStore(tmp_path / "j.db")
     journal = Journal(store)
     started = trio.Event()
+    release = trio.Event()
 
     async def slow(request: HarnessRequest) -> str:
         started.set()
-        await trio.sleep(0.2)
+        await release.wait()  # holds the run (and its lock) until the resume was refused
         return "x"
 
     async with trio.open_nursery() as nursery:
@@ -220,6 +221,7 @@ async def test_two_resumers_cannot_run_at_once(tmp_path: Path) -> None:
             await wf.resume(
                 "busy", journal=journal, agents=AGENTS, harness=ScriptedHarness(default=echo)
             )
+        release.set()
 
 
 async def test_journal_names_must_be_new_and_exist() -> None:

@@ -113,7 +113,9 @@ async def test_replay_needs_no_harness_and_no_key(scenario: Scenario) -> None:
     assert replayed.state == recorded.state
 
 
-async def test_parallel_same_agent_asks_match_by_content() -> None:
+async def test_parallel_same_agent_asks_match_by_content(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     """Parallel activations of one agent with different asks each get their own recorded
     answer, whatever order the replay schedules them in."""
     wf = create_workflow(dict)
