@@ -578,3 +578,15 @@ async def test_metrics_per_agent() -> None:
     assert sum(m.signals_by_name.values()) == len(result.signals)
     assert m.signals_by_name["workflow:start"] == 1
     assert m.to_dict()["agents"]["a"]["completed"] == 1
+
+
+def test_agent_stats_and_metrics_have_the_same_fields() -> None:
+    """The mutable per-agent counters freeze into AgentMetrics field for field."""
+    from openharness_actors import AgentMetrics
+    from openharness_actors._core._run import AgentStats
+
+    assert [f.name for f in attrs.fields(AgentStats)] == [
+        f.name for f in attrs.fields(AgentMetrics)
+    ]
+    stats = AgentStats(activations=2, completed=1, duration_ms=3.5)
+    assert stats.freeze() == AgentMetrics(activations=2, completed=1, duration_ms=3.5)

@@ -70,18 +70,8 @@ class AgentStats:
     cost_usd: float | None = None
 
     def freeze(self) -> AgentMetrics:
-        return AgentMetrics(
-            activations=self.activations,
-            completed=self.completed,
-            failed=self.failed,
-            cancelled=self.cancelled,
-            skipped=self.skipped,
-            retries=self.retries,
-            restarts=self.restarts,
-            duration_ms=self.duration_ms,
-            usage=self.usage,
-            cost_usd=self.cost_usd,
-        )
+        """The frozen figures (the two classes have the same fields, pinned by a test)."""
+        return AgentMetrics(**attrs.asdict(self, recurse=False))
 
 
 @attrs.frozen
