@@ -8,16 +8,20 @@ id. Nothing else about an activation is shared: its work happens in the agent ac
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
+from ._control import Attachment, Rewrite
 from ._signal import Signal
+
+if TYPE_CHECKING:
+    from ._run import RunCore
 
 __all__ = ["Activation"]
 
 
-class Activation:
+class Activation(Attachment):
     """See the module docstring. ``cancel_reason`` is set by whoever cancels ``scope``
     (``"run ending"`` or ``"restart"``); ``refused`` when the broker turned its
     ``agent:activated`` into ``agent:skipped`` (the activation then ends silently)."""
@@ -47,6 +51,22 @@ class Activation:
         self.refused = False
         self.admitted = False
         """The broker logged its ``agent:activated`` (it counts, and control reaches it)."""
+
+    def admit(self, run: RunCore, name: str, payload: dict[str, Any]) -> Rewrite:
+        """It rides on its own ``agent:activated``: admitted when the broker logs it, or the
+        signal becomes ``agent:skipped`` (``run ending``, ``activation limit``) and the
+        activation ends silently (one object per activation, not two)."""
+        reason = run.admission_refused(self.agent)
+        if reason is None:
+            self.admitted = True
+            return None
+        self.refused = True
+        run.refuse(self)
+        return "agent:skipped", {
+            "agent": self.agent,
+            "trigger": self.trigger.name,
+            "reason": reason,
+        }
 
     def cancel(self, reason: str) -> None:
         """Cancel the activation (first reason wins)."""

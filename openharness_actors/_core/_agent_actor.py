@@ -40,7 +40,7 @@ from .._errors import (
 from .._json import to_jsonable
 from ..harness.protocol import Harness, HarnessEvent, HarnessRequest, HarnessResult
 from ._activation import Activation
-from ._control import GUARD_SKIP, Admission, Attachment, Failure
+from ._control import GUARD_SKIP, Attachment, Failure
 from ._join import Firing, JoinBook, consumed_payload, unwrap
 from ._signal import Signal, SignalSource, new_signal_id
 from ._state_actor import Commit
@@ -225,7 +225,7 @@ class AgentActor:
                     "agent:activated",
                     activated,
                     SignalSource(self.name, None, trigger.id),
-                    Admission(activation),
+                    activation,
                     activation.id,
                 )
                 if run.following:

@@ -4,8 +4,8 @@ The outcome of a run is a function of the order of its log (DESIGN §9), so ever
 that depends on *when* something happened is taken when the broker logs the signal that
 announces it, never when some task happens to run:
 
-- :class:`Admission` rides on ``agent:activated``: the broker admits the activation, or turns
-  the signal into ``agent:skipped`` (``run ending`` once ``workflow:terminating`` is logged;
+- the :class:`~._activation.Activation` itself rides on its ``agent:activated``: the broker
+  admits it, or turns the signal into ``agent:skipped`` (``run ending`` once ``workflow:terminating`` is logged;
   ``activation limit`` past ``max_activations``, which also fails the run).
 - :class:`GuardSkip` rides on a guard's ``agent:skipped``: past ``workflow:terminating`` the
   reason becomes ``run ending``, as if the activation had checked after the end.
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ._activation import Activation
     from ._run import RunCore
 
-__all__ = ["Admission", "Attachment", "Changed", "Failure", "GuardSkip", "Terminating"]
+__all__ = ["GUARD_SKIP", "Attachment", "Changed", "Failure", "GuardSkip", "Rewrite", "Terminating"]
 
 Rewrite = tuple[str, dict[str, Any]] | None
 
@@ -48,27 +48,6 @@ class Attachment:
 
     def logged(self, run: RunCore, signal: Signal) -> None:
         """Called after the signal is logged and observed, before it is delivered."""
-
-
-class Admission(Attachment):
-    __slots__ = ("activation",)
-
-    def __init__(self, activation: Activation) -> None:
-        self.activation = activation
-
-    def admit(self, run: RunCore, name: str, payload: dict[str, Any]) -> Rewrite:
-        activation = self.activation
-        reason = run.admission_refused(activation.agent)
-        if reason is None:
-            activation.admitted = True
-            return None
-        activation.refused = True
-        run.refuse(activation)
-        return "agent:skipped", {
-            "agent": activation.agent,
-            "trigger": activation.trigger.name,
-            "reason": reason,
-        }
 
 
 class GuardSkip(Attachment):
