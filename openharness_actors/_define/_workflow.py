@@ -15,8 +15,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 
-from .._ambient import ambient_observers
 from .._budget import Budget, budgeted
+from .._core._ambient import ambient_observers
 from .._core._extension import RunExtension
 from .._core._reporting import Reporter
 from .._core._result import WorkflowResult

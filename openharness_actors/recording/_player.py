@@ -20,7 +20,7 @@ import attrs
 from .._core._signal import Signal
 from .._define._agent import RESERVED_NAMESPACES
 from .._define._pattern import Pattern, PatternLike, compile_pattern
-from .._match import payload_matches
+from ._match import payload_matches
 from ._store import RecordingData, RecordingInfo, SignalStore
 
 if TYPE_CHECKING:

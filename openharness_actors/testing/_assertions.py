@@ -16,7 +16,7 @@ from typing import Any
 from .._core._result import WorkflowResult
 from .._core._signal import Signal
 from .._define._pattern import Pattern, PatternLike, compile_pattern
-from .._match import payload_matches
+from ..recording._match import payload_matches
 
 __all__ = [
     "Step",

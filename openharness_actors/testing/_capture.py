@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .._ambient import observing
+from .._core._ambient import observing
 from .._core._signal import Signal
 from .._define._pattern import Pattern, PatternLike, compile_pattern
 

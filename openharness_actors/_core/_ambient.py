@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from ._core._signal import Signal
+from ._signal import Signal
 
 __all__ = ["ambient_observers", "observing"]
 
