@@ -30,12 +30,8 @@ from ...batch._results import ModelBatchCounts
 from ...journal._journal import Journal
 from .._messages_stream import TurnAssembler
 from .._pricing import estimate_batch_cost
-from ..anthropic import (
-    DEFAULT_MODEL,
-    AnthropicHarness,
-    AnthropicHarnessStatistics,
-    _Failure,
-)
+from ..anthropic import DEFAULT_MODEL, AnthropicHarness, AnthropicHarnessStatistics
+from ..anthropic._failures import _Failure
 from ..protocol import EventSink, HarnessRetry
 from ._journal import BatchJournal
 from ._pool import BatchPool, SubmitFailure

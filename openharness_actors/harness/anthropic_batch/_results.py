@@ -10,7 +10,7 @@ from typing import Any
 
 from ..._errors import HarnessError
 from .._messages_stream import TurnAssembler
-from ..anthropic import _RETRYABLE_TYPES
+from ..anthropic._failures import _RETRYABLE_TYPES
 from ..protocol import EventSink
 
 __all__ = ["for_agent", "replay_message", "result_error"]

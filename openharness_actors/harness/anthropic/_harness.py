@@ -20,11 +20,9 @@ delays the close. See :func:`_read_stream` for how the body is read instead.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import math
 import os
-import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Literal
@@ -33,28 +31,33 @@ import anthropic
 import attrs
 import trio
 
-from .._core._usage import Usage
-from .._define._output import parse_output
-from .._define._policy import RetryPolicy
-from .._errors import HarnessError, OutputParseError, WorkflowDefinitionError
-from .._logging import get_logger
-from ._caching import with_cache_control
-from ._messages_stream import SSEDecoder, StreamErrorEvent, ToolUse, TurnAssembler
-from ._pricing import estimate_cost
-from ._redact import redact_chain
-from ._schema import json_schema
-from ._token_bucket import RateLimiter
-from ._tools import ToolOutcome, ToolSpec, tool_spec
-from .limits import CallLimiter, current_call_limiter, limited_call
-from .protocol import EventSink, HarnessRequest, HarnessResult, HarnessRetry, ToolResult
+from ..._core._usage import Usage
+from ..._define._policy import RetryPolicy
+from ..._errors import HarnessError, WorkflowDefinitionError
+from ..._logging import get_logger
+from .._caching import with_cache_control
+from .._messages_stream import StreamErrorEvent, ToolUse, TurnAssembler
+from .._pricing import estimate_cost
+from .._redact import redact_chain
+from .._schema import json_schema
+from .._token_bucket import RateLimiter
+from .._tools import ToolOutcome, ToolSpec, tool_spec
+from ..limits import CallLimiter, current_call_limiter, limited_call
+from ..protocol import EventSink, HarnessRequest, HarnessResult, HarnessRetry, ToolResult
+from ._failures import (
+    _RETRYABLE_STATUS,
+    _RETRYABLE_TYPES,
+    _Failure,
+    _retry_after,
+    _transport_error_kind,
+)
+from ._request import _estimate_tokens, _output_problem, _repair_prompt, _used_tokens
+from ._stream import _read_stream
 
 __all__ = ["DEFAULT_MODEL", "AnthropicHarness", "AnthropicHarnessStatistics", "ClaudeHarness"]
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 """The model used when neither the harness nor the agent names one."""
-
-_RETRYABLE_STATUS = frozenset({408, 409, 429})
-_RETRYABLE_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 
 
 @attrs.frozen
@@ -76,32 +79,6 @@ class AnthropicHarnessStatistics:
     max_concurrency: int | None
     requests_available: float | None = None
     tokens_available: float | None = None
-
-
-@attrs.frozen
-class _Failure:
-    """One failed attempt, before the retry decision."""
-
-    code: str
-    message: str
-    retryable: bool
-    status_code: int | None = None
-    request_id: str | None = None
-    retry_after: float | None = None
-    cause: BaseException | None = None
-
-    def error(self, agent: str, attempts: int) -> HarnessError:
-        tried = f" (after {attempts} attempts)" if attempts > 1 else ""
-        error = HarnessError(
-            f"agent {agent!r}: Anthropic API call failed{tried}: {self.message}",
-            agent=agent,
-            code=self.code,
-            retryable=self.retryable,
-            status_code=self.status_code,
-            request_id=self.request_id,
-        )
-        error.__cause__ = self.cause
-        return error
 
 
 class AnthropicHarness:
@@ -670,120 +647,3 @@ class AnthropicHarness:
 
 ClaudeHarness = AnthropicHarness
 """Another name for :class:`AnthropicHarness`."""
-
-
-async def _read_stream(body: Any, turn: TurnAssembler, emit: EventSink) -> None:
-    """Feed the SSE ``body`` (an async iterator of bytes) into ``turn``, emitting its events.
-
-    A pump task reads the body into an unbounded channel and this task decodes and emits.
-    The pump only ever waits inside the HTTP library, so however this ends (error event,
-    failed emit, timeout, cancellation) the pump is cancelled there and every layer of the
-    HTTP stream closes at once, releasing the connection; reading the body in the same task
-    would leave those layers suspended for the garbage collector when the loop body raises.
-    """
-    chunks, received = trio.open_memory_channel[bytes](math.inf)
-    pump_failure: list[Exception] = []
-    failure: Exception | None = None
-    decoder = SSEDecoder()
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(_pump, body, chunks, pump_failure)
-        try:
-            async for chunk in received:
-                for name, data in decoder.feed(chunk):
-                    if name == "ping" or not data:
-                        continue
-                    try:
-                        event = json.loads(data)
-                    except ValueError as exc:
-                        raise StreamErrorEvent(
-                            "invalid_stream", f"event {name!r} is not JSON"
-                        ) from exc
-                    for harness_event in turn.feed(event):
-                        await emit(harness_event)
-        except Exception as exc:
-            failure = exc
-        nursery.cancel_scope.cancel()
-    if failure is None and pump_failure:
-        failure = pump_failure[0]
-    if failure is not None:
-        raise failure
-
-
-async def _pump(body: Any, chunks: trio.MemorySendChannel[bytes], failure: list[Exception]) -> None:
-    async with chunks:
-        try:
-            async for chunk in body:
-                chunks.send_nowait(chunk)
-        except Exception as exc:
-            failure.append(exc)
-
-
-def _output_problem(text: str, request: HarnessRequest) -> str | None:
-    """Why ``text`` does not fit the agent's output type, or ``None`` when it does (or when
-    the agent wants plain text)."""
-    if request.output is None or request.output is str:
-        return None
-    try:
-        parse_output(text, request.output, agent=request.agent)
-    except OutputParseError as exc:
-        return str(exc)
-    return None
-
-
-def _repair_prompt(problem: str) -> str:
-    return (
-        f"That reply could not be used: {problem}\n"
-        "Reply again with only the JSON value that matches the JSON Schema in the system prompt."
-    )
-
-
-def _used_tokens(usage: Usage) -> int:
-    return usage.input_tokens + usage.cache_creation_input_tokens + usage.output_tokens
-
-
-def _estimate_tokens(params: dict[str, Any]) -> int:
-    """A rough count of a request's input tokens (four characters each)."""
-    size = len(json.dumps(params.get("messages"), ensure_ascii=False))
-    system = params.get("system") or ""
-    size += len(system if isinstance(system, str) else json.dumps(system))
-    size += len(json.dumps(params.get("tools") or []))
-    return size // 4 + 1
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return max(0.0, float(value) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _transport_error_kind(exc: BaseException) -> str | None:
-    """``"timeout"`` or ``"connection_error"`` for an HTTP transport error raised while the
-    body streams (the SDK wraps those raised before the response head, not these). They come
-    from the SDK's HTTP library (httpx or httpx2, depending on the SDK version), recognised by
-    class name so that this module needs no import of it."""
-    names = {
-        cls.__name__
-        for cls in type(exc).__mro__
-        if cls.__module__.startswith(("httpx", "httpcore"))
-    }
-    if "TimeoutException" in names:
-        return "timeout"
-    if names & {"TransportError", "NetworkError", "ProtocolError", "StreamError"}:
-        return "connection_error"
-    return None
