@@ -238,7 +238,7 @@ class FakeBatches:
         return batch
 
     def _result(self, inner: RecordedRequest) -> dict[str, Any]:
-        from .fake_anthropic import _estimate_usage, _message
+        from .fake_anthropic._emulation import _estimate_usage, _message
 
         server = self._server
         chosen = self.outcome(inner) if self.outcome is not None else None
@@ -248,7 +248,7 @@ class FakeBatches:
         inner.reply = reply
         inner.finished = True
         if reply.status != 200:
-            from .fake_anthropic import _ERROR_TYPES
+            from .fake_anthropic._emulation import _ERROR_TYPES
 
             error_type = reply.error_type or _ERROR_TYPES.get(reply.status, "api_error")
             return {

@@ -47,9 +47,8 @@ import argparse
 import contextlib
 import itertools
 import json
-import math
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, TypeAlias
@@ -58,136 +57,30 @@ import attrs
 import h11
 import trio
 
-from .._core._usage import Usage
-from ._fake_batches import FakeBatches, is_batch_route
-from ._fake_cache import FakePromptCache
+from .._fake_batches import FakeBatches, is_batch_route
+from .._fake_cache import FakePromptCache
+from ._emulation import (
+    _ERROR_TYPES,
+    _error_body,
+    _estimate_usage,
+    _message,
+    _stream_events,
+    _text_of,
+    _validate,
+)
+from ._replies import DEFAULT_REPLY, FakeReply
 
 __all__ = [
     "FakeAnthropic",
     "FakeAnthropicStatistics",
-    "FakeReply",
-    "FakeToolUse",
     "RecordedRequest",
-    "dropped_reply",
-    "http_error",
+    "main",
     "open_fake_anthropic",
-    "stalled_reply",
-    "stream_error",
-    "text_reply",
-    "tool_use_reply",
 ]
 
-_ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    529: "overloaded_error",
-}
 _MAX_BODY = 32 * 1024 * 1024
 _PROBE_PATHS = frozenset({"/", "/api/hello"})
 _DISCONNECTS = (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError)
-
-
-@attrs.frozen
-class FakeToolUse:
-    """A ``tool_use`` block: the model asks to run ``name`` with ``input`` (``id`` generated
-    as ``toolu_fake_<n>`` when ``None``)."""
-
-    name: str
-    input: Mapping[str, Any] = attrs.field(factory=dict)
-    id: str | None = None
-
-
-@attrs.frozen
-class FakeReply:
-    """What the server answers to one request.
-
-    Content comes in the model's order: ``thinking`` (with ``signature``), ``text``, then
-    ``tool_uses``; ``stop_reason`` defaults to ``"tool_use"`` when there are tool uses and
-    ``"end_turn"`` otherwise; ``usage`` defaults to an estimate. ``status`` other than 200
-    answers with an error body of ``error_type`` (default: the usual type for the status),
-    plus a ``retry-after`` header when ``retry_after`` is set. ``fail_after_events`` sends that
-    many stream events then an ``error`` event of ``error_type`` (default
-    ``overloaded_error``); ``stall_after_events`` sends that many then waits until the client
-    disconnects; ``drop_after_events`` sends that many then closes the connection without
-    ending the response. ``latency``, ``event_delay`` and ``chunk_size`` (characters per delta) fall
-    back to the server's defaults when ``None``.
-    """
-
-    text: str = ""
-    thinking: str | None = None
-    signature: str = "fake-signature"
-    tool_uses: tuple[FakeToolUse, ...] = ()
-    stop_reason: str | None = None
-    usage: Usage | None = None
-    status: int = 200
-    error_type: str | None = None
-    error_message: str = "fake error"
-    retry_after: float | None = None
-    headers: Mapping[str, str] = attrs.field(factory=dict)
-    fail_after_events: int | None = None
-    stall_after_events: int | None = None
-    drop_after_events: int | None = None
-    latency: float | None = None
-    event_delay: float | None = None
-    chunk_size: int | None = None
-
-
-def text_reply(text: str, **options: Any) -> FakeReply:
-    """A plain text answer (``options`` are :class:`FakeReply` fields)."""
-    return FakeReply(text=text, **options)
-
-
-def tool_use_reply(
-    *uses: FakeToolUse | tuple[str, Mapping[str, Any]], text: str = "", **options: Any
-) -> FakeReply:
-    """An answer asking for tools: each use is a :class:`FakeToolUse` or ``(name, input)``."""
-    blocks = tuple(use if isinstance(use, FakeToolUse) else FakeToolUse(*use) for use in uses)
-    return FakeReply(text=text, tool_uses=blocks, **options)
-
-
-def http_error(
-    status: int,
-    error_type: str | None = None,
-    *,
-    message: str = "fake error",
-    retry_after: float | None = None,
-    **options: Any,
-) -> FakeReply:
-    """An HTTP error answer (``status`` >= 400), with ``retry-after`` when given."""
-    return FakeReply(
-        status=status,
-        error_type=error_type,
-        error_message=message,
-        retry_after=retry_after,
-        **options,
-    )
-
-
-def stream_error(
-    after_events: int = 3,
-    error_type: str = "overloaded_error",
-    *,
-    text: str = "partial",
-    **options: Any,
-) -> FakeReply:
-    """A stream that sends ``after_events`` events of a ``text`` answer, then an ``error``
-    event (HTTP status 200, as the real API does once streaming has begun)."""
-    return FakeReply(text=text, fail_after_events=after_events, error_type=error_type, **options)
-
-
-def dropped_reply(after_events: int = 3, *, text: str = "partial", **options: Any) -> FakeReply:
-    """A stream that sends ``after_events`` events, then drops the connection mid-response."""
-    return FakeReply(text=text, drop_after_events=after_events, **options)
-
-
-def stalled_reply(after_events: int = 3, *, text: str = "partial", **options: Any) -> FakeReply:
-    """A stream that sends ``after_events`` events, then nothing until the client goes away."""
-    return FakeReply(text=text, stall_after_events=after_events, **options)
 
 
 @attrs.define
@@ -286,7 +179,7 @@ class FakeAnthropic:
 
     def __init__(
         self,
-        default: Responder = FakeReply(text="Hello from the fake Messages API."),
+        default: Responder = DEFAULT_REPLY,
         *,
         latency: float = 0.0,
         event_delay: float = 0.0,
@@ -543,7 +436,7 @@ class _ConnectionDropped(Exception):
 
 @asynccontextmanager
 async def open_fake_anthropic(
-    default: Responder = FakeReply(text="Hello from the fake Messages API."),
+    default: Responder = DEFAULT_REPLY,
     *,
     latency: float = 0.0,
     event_delay: float = 0.0,
@@ -611,171 +504,6 @@ def _is_disconnect(exc: BaseException) -> bool:
     if isinstance(exc, BaseExceptionGroup):
         return all(_is_disconnect(inner) for inner in exc.exceptions)
     return isinstance(exc, _DISCONNECTS)
-
-
-def _validate(record: RecordedRequest) -> tuple[int, str] | None:
-    if record.method != "POST" or record.path != "/v1/messages":
-        return 404, f"no route for {record.method} {record.path}"
-    if not record.api_key:
-        return 401, "an x-api-key header or a bearer token is required"
-    body = record.body
-    if not isinstance(body, dict):
-        return 400, "the body must be a JSON object"
-    missing = [key for key in ("model", "max_tokens", "messages") if key not in body]
-    if missing:
-        return 400, f"missing required field(s): {', '.join(missing)}"
-    messages = body["messages"]
-    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
-        return 400, "messages must be a list of objects"
-    for position, message in enumerate(messages):
-        asked = [
-            block["id"]
-            for block in (
-                message.get("content") if isinstance(message.get("content"), list) else []
-            )
-            if isinstance(block, dict) and block.get("type") == "tool_use"
-        ]
-        if not asked or message.get("role") != "assistant":
-            continue
-        later = [m for m in messages[position + 1 :] if m.get("role") != "system"]
-        following = later[0] if later else None  # the CLI may put system-role messages between
-        content = following.get("content") if isinstance(following, dict) else None
-        answered = {
-            block.get("tool_use_id")
-            for block in (content if isinstance(content, list) else [])
-            if isinstance(block, dict) and block.get("type") == "tool_result"
-        }
-        if set(asked) - answered:
-            return (
-                400,
-                f"messages.{position + 1}: tool_use ids without tool_result: "
-                f"{sorted(set(asked) - answered)}",
-            )
-    return None
-
-
-def _stream_events(
-    message_id: str,
-    model: str,
-    blocks: Sequence[dict[str, Any]],
-    reply: FakeReply,
-    usage: Usage,
-    chunk: int,
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    start_usage = {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": 1,
-        "cache_read_input_tokens": usage.cache_read_input_tokens,
-        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
-    }
-    yield (
-        "message_start",
-        {
-            "type": "message_start",
-            "message": _message(message_id, model, [], reply, None) | {"usage": start_usage},
-        },
-    )
-    for index, block in enumerate(blocks):
-        kind = block["type"]
-        if kind == "thinking":
-            start: dict[str, Any] = {"type": "thinking", "thinking": "", "signature": ""}
-            deltas = [
-                {"type": "thinking_delta", "thinking": part}
-                for part in _chunks(block["thinking"], chunk)
-            ] + [{"type": "signature_delta", "signature": block["signature"]}]
-        elif kind == "text":
-            start = {"type": "text", "text": ""}
-            deltas = [
-                {"type": "text_delta", "text": part} for part in _chunks(block["text"], chunk)
-            ]
-        else:
-            start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
-            deltas = [
-                {"type": "input_json_delta", "partial_json": part}
-                for part in _chunks(json.dumps(block["input"]), chunk)
-            ]
-        yield (
-            "content_block_start",
-            {"type": "content_block_start", "index": index, "content_block": start},
-        )
-        if index == 0:
-            yield "ping", {"type": "ping"}
-        for delta in deltas:
-            yield (
-                "content_block_delta",
-                {"type": "content_block_delta", "index": index, "delta": delta},
-            )
-        yield "content_block_stop", {"type": "content_block_stop", "index": index}
-    yield (
-        "message_delta",
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": _stop_reason(reply), "stop_sequence": None},
-            "usage": attrs.asdict(usage),
-        },
-    )
-    yield "message_stop", {"type": "message_stop"}
-
-
-def _message(
-    message_id: str,
-    model: str,
-    blocks: Sequence[dict[str, Any]],
-    reply: FakeReply,
-    usage: Usage | None,
-) -> dict[str, Any]:
-    return {
-        "id": message_id,
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": list(blocks),
-        "stop_reason": _stop_reason(reply) if usage is not None else None,
-        "stop_sequence": None,
-        "usage": attrs.asdict(usage) if usage is not None else None,
-    }
-
-
-def _stop_reason(reply: FakeReply) -> str:
-    if reply.stop_reason is not None:
-        return reply.stop_reason
-    return "tool_use" if reply.tool_uses else "end_turn"
-
-
-def _estimate_usage(body: dict[str, Any], reply: FakeReply) -> Usage:
-    asked = len(json.dumps([body.get("system"), body.get("messages"), body.get("tools")]))
-    answered = (
-        len(reply.text)
-        + len(reply.thinking or "")
-        + sum(len(json.dumps(dict(use.input))) + len(use.name) for use in reply.tool_uses)
-    )
-    return Usage(
-        input_tokens=max(1, math.ceil(asked / 4)), output_tokens=max(1, math.ceil(answered / 4))
-    )
-
-
-def _chunks(text: str, size: int) -> list[str]:
-    return [text[start : start + size] for start in range(0, len(text), size)] or [""]
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            block.get("text", "")
-            for block in content
-            if isinstance(block, dict) and block.get("type") == "text"
-        )
-    return ""
-
-
-def _error_body(error_type: str, message: str, request_id: str) -> dict[str, Any]:
-    return {
-        "type": "error",
-        "error": {"type": error_type, "message": message},
-        "request_id": request_id,
-    }
 
 
 async def _send_json(
