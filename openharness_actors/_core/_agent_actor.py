@@ -268,23 +268,28 @@ class AgentActor:
             ) from exc
         publish = self._run.publish
         source = SignalSource(self.name, None, activation_id)  # one for completed and emits
-        commit = (
-            None if spec.updates is None else Commit(self.name, spec.updates, value, activation_id)
-        )
+        emits: list[tuple[str, dict[str, Any]]] = []
+        if spec.emits:
+            payload = emit_payload(self.name, value, structured=spec.output is not None)
+            emits = [(name, payload) for name in spec.emits]
+        if spec.updates is None:
+            await publish("agent:completed", {"agent": self.name, "output": output}, source)
+            for name, payload in emits:
+                await publish(name, payload, source)
+            self._stats.completed += 1
+            return True
+        # The emits ride on the commit: the state actor publishes them right after the change
+        # it commits (one broker round for change and emits), or not at all if refused.
+        commit = Commit(self.name, spec.updates, value, activation_id, emits, source)
         completed_id = await publish(
             "agent:completed", {"agent": self.name, "output": output}, source, commit
         )
-        if commit is not None:
-            if self._run.following:
-                await self._run.logged(completed_id)
-            await commit.done.wait()
-            if not commit.applied:
-                return False
+        if self._run.following:
+            await self._run.logged(completed_id)
+        await commit.done.wait()
+        if not commit.applied:
+            return False
         self._stats.completed += 1
-        if spec.emits:
-            payload = emit_payload(self.name, value, structured=spec.output is not None)
-            for name in spec.emits:
-                await publish(name, payload, source)
         return True
 
     async def _attempts(self, ctx: AgentContext[Any], activation_id: str) -> Any:

@@ -43,13 +43,34 @@ class Commit(Attachment):
     """An activation's request to set ``key`` to ``value``, riding on its
     ``agent:completed``; ``applied`` is the answer, known once ``done`` is set."""
 
-    __slots__ = ("agent", "applied", "changed_id", "done", "key", "parent", "value")
+    __slots__ = (
+        "agent",
+        "applied",
+        "changed_id",
+        "done",
+        "emits",
+        "key",
+        "parent",
+        "source",
+        "value",
+    )
 
-    def __init__(self, agent: str, key: str, value: Any, parent: str) -> None:
+    def __init__(
+        self,
+        agent: str,
+        key: str,
+        value: Any,
+        parent: str,
+        emits: Sequence[tuple[str, dict[str, Any]]] = (),
+        source: SignalSource | None = None,
+    ) -> None:
         self.agent = agent
         self.key = key
         self.value = value
         self.parent = parent
+        self.emits = emits
+        """The activation's declared emits, published once the update is committed."""
+        self.source = source
         self.done = trio.Event()
         self.applied = False
         self.changed_id: str | None = None
@@ -184,6 +205,7 @@ class StateActor:
         self.state = new_state
         commit.applied = True
         if values_equal(old_value, commit.value):
+            await self._publish_emits(commit)
             return
         changed_id = await self._publish_change(
             commit.key,
@@ -199,6 +221,15 @@ class StateActor:
             await self._run.logged(changed_id)
             await barrier(changed_id)
         await self._check_end(changed_id, agent=commit.agent, activation=commit.parent)
+        await self._publish_emits(commit)
+
+    async def _publish_emits(self, commit: Commit) -> None:
+        """The committed activation's emits, after its change (and any ``end_when``)."""
+        if commit.emits:
+            assert commit.source is not None
+            publish = self._run.publish
+            for name, payload in commit.emits:
+                await publish(name, payload, commit.source)
 
     async def _apply_reducers(self, message: _Reduce) -> None:
         if self.frozen:
