@@ -59,3 +59,12 @@ def test_unstorable_value_error_is_a_store_and_value_error() -> None:
     assert "UnstorableValueError" in openharness_actors.__all__
     assert issubclass(UnstorableValueError, StoreError)
     assert issubclass(UnstorableValueError, ValueError)
+
+
+def test_external_signal_error_is_exported_and_a_value_error() -> None:
+    """ExternalSignalError is public, and is both an OpenHarnessError and a ValueError."""
+    from openharness_actors import ExternalSignalError, OpenHarnessError
+
+    assert "ExternalSignalError" in openharness_actors.__all__
+    assert issubclass(ExternalSignalError, OpenHarnessError)
+    assert issubclass(ExternalSignalError, ValueError)

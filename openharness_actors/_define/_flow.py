@@ -106,7 +106,7 @@ def agent_flow(name: str, spec: AgentSpec) -> AgentFlow:
 def build_flow(
     agents: Mapping[str, AgentSpec],
     reducers: Sequence[PatternLike | Pattern] | Mapping[Any, Any] | None = None,
-    external: Sequence[PatternLike] = (),
+    external: Sequence[PatternLike | Pattern] = (),
     state_fields: frozenset[str] | None = None,
 ) -> Flow:
     """The flow of ``agents`` with ``reducers`` (their patterns, or the ``reducers=`` mapping
