@@ -342,3 +342,36 @@ async def test_send_right_after_start_is_logged_after_workflow_start() -> None:
     assert result.signals[0].name == "workflow:start"
     assert result.state.final == "<publish early>"
     assert result.status == "completed"
+
+
+async def test_replay_of_a_waiting_run_re_sends_its_external_signals() -> None:
+    """A recorded run that received external signals replays on its own: each recorded
+    signal is sent at its wait, no harness is called, and the log is the recorded one."""
+    from openharness_actors import MemorySignalStore, Recording
+
+    store = MemorySignalStore()
+    async with open_engine() as engine:
+        run = await engine.start(
+            wf,
+            agents=AGENTS,
+            state=Doc(),
+            harness=ScriptedHarness(default=_echo),
+            external=["approval:*"],
+            recording=Recording(mode="record", store=store, name="hitl"),
+        )
+        first = await _next_waiting(run)
+        await run.send("approval:granted", {"note": "recorded"})
+        await _next_waiting(run, first)
+        await run.end_input()
+        recorded = await run.result()
+        replay = await engine.start(
+            wf,
+            agents=AGENTS,
+            state=Doc(),
+            external=["approval:*"],
+            recording=Recording(mode="replay", store=store, name="hitl"),
+        )
+        replayed = await replay.result()
+    assert replayed.status == "completed"
+    assert replayed.state == recorded.state
+    assert [s.name for s in replayed.signals] == [s.name for s in recorded.signals]

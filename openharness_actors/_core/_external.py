@@ -48,7 +48,7 @@ def is_external(signal: Signal) -> bool:
 class ExternalInput:
     """The external input of one run (see the module docstring)."""
 
-    __slots__ = ("awaited", "input_ended", "on_wait", "patterns", "pending", "sent")
+    __slots__ = ("awaited", "input_ended", "on_wait", "patterns", "pending", "replaying", "sent")
 
     def __init__(
         self,
@@ -69,6 +69,14 @@ class ExternalInput:
         self.pending: deque[list[tuple[str, dict[str, Any]]]] = deque()
         """Signals to send at the coming waits, one group per wait (a resume: the signals an
         earlier attempt received after each of its waits, then the new ones)."""
+        self.replaying = False
+        """Following a recording (not a resume): input ends where the recording's did."""
+
+    def follow(self, signals: Sequence[Signal], *, resume: bool) -> None:
+        """The run follows recorded ``signals`` (replay, resume): send, at each wait, the
+        external signals the recorded run received after it."""
+        self.pending.extend(external_groups(signals))
+        self.replaying = not resume
 
     @classmethod
     def build(

@@ -246,6 +246,8 @@ class RunCore:
                 follower.work = self.work
                 self.broker.follower = follower
                 self.following = True
+                if self.external is not None:
+                    self.external.follow(schedule.signals, resume=schedule.resume)
 
     # -- the ports the actors use (see ._ports) -----------------------------------------
 
@@ -434,7 +436,7 @@ class RunCore:
             if not group and work.quiet():  # (a send may have come in meanwhile)
                 if external.suspend:
                     return True
-                if external.input_ended:
+                if external.input_ended or external.replaying:
                     break
             await work.idle.wait()  # a send's work, all it caused, done; or end_input
         return False

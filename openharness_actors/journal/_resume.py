@@ -259,10 +259,12 @@ def _queue_external(
                 "(the run's declared external signals)"
             )
         return
-    prefix = session.schedule.signals if session.schedule is not None else latest.signals
-    groups = external_groups(prefix)
-    groups[-1].extend((name, external.check(name, payload)) for name, payload in signals)
-    external.pending.extend(groups)
+    if session.schedule is None:  # not re-derived exactly: send them all at the first waits
+        external.pending.extend(external_groups(latest.signals))
+    # (else the run queued the prefix's own when it took the schedule: ExternalInput.follow)
+    if not external.pending:
+        external.pending.append([])
+    external.pending[-1].extend((name, external.check(name, payload)) for name, payload in signals)
 
 
 INTERRUPTED = "interrupted"
