@@ -375,3 +375,44 @@ async def test_replay_of_a_waiting_run_re_sends_its_external_signals() -> None:
     assert replayed.status == "completed"
     assert replayed.state == recorded.state
     assert [s.name for s in replayed.signals] == [s.name for s in recorded.signals]
+
+
+async def test_live_view_shows_what_a_run_waits_for() -> None:
+    """The live view shows the awaited patterns while a run waits, and drops them once an
+    external signal arrives; plain output has a line for the wait."""
+    import io
+
+    from openharness_actors import LiveReporter, Signal
+
+    live = LiveReporter(io.StringIO(), tty=True, refresh=1000.0, width=100)
+    seen_wait = trio.Event()
+    shown: list[list[str]] = []
+
+    class Spy:
+        """Feeds the live view, and notes what it shows right after the first wait."""
+
+        def on_signal(self, signal: Signal) -> None:
+            live.on_signal(signal)
+            if signal.name == "workflow:waiting" and not seen_wait.is_set():
+                shown.append(live.lines())
+                seen_wait.set()
+
+    plain_out = io.StringIO()
+    async with open_engine() as engine:
+        run = await engine.start(
+            wf,
+            agents=AGENTS,
+            state=Doc(),
+            harness=ScriptedHarness(default=_echo),
+            external=["approval:*"],
+            reporters=[Spy(), LiveReporter(plain_out, tty=False)],
+        )
+        first = await _next_waiting(run)
+        await seen_wait.wait()
+        await run.send("approval:granted", {"note": "ok"})
+        await _next_waiting(run, first)
+        await run.end_input()
+        await run.result()
+    assert shown[0][-1] == f" ⏸ run {run.run_id} waiting for approval:*"
+    assert not any("waiting for" in line for line in live.lines())
+    assert f"run {run.run_id} waiting for approval:*" in plain_out.getvalue()
