@@ -416,3 +416,13 @@ async def test_live_view_shows_what_a_run_waits_for() -> None:
     assert shown[0][-1] == f" ⏸ run {run.run_id} waiting for approval:*"
     assert not any("waiting for" in line for line in live.lines())
     assert f"run {run.run_id} waiting for approval:*" in plain_out.getvalue()
+
+
+def test_check_treats_external_and_waiting_as_producible() -> None:
+    """With external patterns, agents on them and on workflow:waiting are reachable."""
+    reminder = wf.agent(body=lambda ctx: None, activate_on="workflow:waiting")
+    agents = {**AGENTS, "reminder": reminder}
+    unreachable = {f.agent for f in wf.check(agents=agents) if f.kind == "unreachable"}
+    assert unreachable == {"publisher", "reminder"}
+    findings = wf.check(agents=agents, external=["approval:*"])
+    assert not [f for f in findings if f.kind == "unreachable"]

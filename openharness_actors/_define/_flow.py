@@ -24,6 +24,8 @@ from ._pattern import Pattern, PatternLike, compile_pattern
 __all__ = ["AgentFlow", "Entry", "Flow", "build_flow"]
 
 START = "workflow:start"
+WAITING = "workflow:waiting"
+"""Logged by a run with ``external`` patterns when it falls quiet waiting for input."""
 
 _HARNESS_CERTAIN = ("harness:start", "text:delta", "text:complete", "harness:end")
 _HARNESS_POSSIBLE = ("harness:error", "harness:retry", "thinking:delta", "thinking:complete")
