@@ -48,7 +48,7 @@ def is_external(signal: Signal) -> bool:
 class ExternalInput:
     """The external input of one run (see the module docstring)."""
 
-    __slots__ = ("awaited", "input_ended", "on_wait", "patterns", "pending", "replaying", "sent")
+    __slots__ = ("awaited", "input_ended", "on_wait", "patterns", "pending", "replaying")
 
     def __init__(
         self,
@@ -65,7 +65,6 @@ class ExternalInput:
         )
         """The declared patterns some agent (or join) listens on: what a quiet run awaits."""
         self.input_ended = False
-        self.sent = 0
         self.pending: deque[list[tuple[str, dict[str, Any]]]] = deque()
         """Signals to send at the coming waits, one group per wait (a resume: the signals an
         earlier attempt received after each of its waits, then the new ones)."""

@@ -465,7 +465,6 @@ class RunCore:
                 name=name,
                 patterns=external.patterns,
             )
-        external.sent += 1
         return await self.publish(name, data, external.source(self._start_id))
 
     def end_input(self) -> None:
