@@ -3,14 +3,15 @@
 ``async with open_engine() as engine:`` opens a nursery in the calling task; ``await
 engine.start(workflow, ...)`` validates and starts a run in it and returns a :class:`RunHandle`
 at once. A handle streams the run's signals (``async for s in run.signals("text:*")``), can be
-cancelled, and is awaited for the result. Leaving the ``async with`` block waits for the runs
+cancelled, receives external signals (``await run.send(name, payload)``, for a run
+started with ``external=[patterns]``), and is awaited for the result. Leaving the ``async with`` block waits for the runs
 still going, like a nursery; cancel them first to leave at once. A run's failure is kept in its
 handle (raised by :meth:`RunHandle.result`) and never crashes the host.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
@@ -71,6 +72,30 @@ class RunHandle(Generic[S]):
     def cancel(self) -> None:
         """Cancel the run; :meth:`result` then raises :class:`WorkflowCancelledError`."""
         self._core.cancel_scope.cancel()
+
+    @property
+    def awaited(self) -> tuple[str, ...]:
+        """The declared ``external`` patterns some agent listens on: what the run waits for
+        when it is quiet (empty without ``external=``, or once :meth:`end_input` was called)."""
+        external = self._core.external
+        return () if external is None or external.input_ended else external.awaited
+
+    async def send(self, name: str, payload: Mapping[str, Any] | None = None) -> str:
+        """Send external signal ``name`` into the run (it must match the run's
+        ``external=`` patterns); returns the signal's id once it is queued for the log.
+
+        The signal has ``source.agent = None`` and ``source.harness = "external"``. Raises
+        :class:`ExternalSignalError` (an ``OpenHarnessError`` and a ``ValueError``) for an
+        undeclared or engine name, a payload with no JSON form, or a run that has ended;
+        nothing enters the log then.
+        """
+        return await self._core.send(name, payload)
+
+    async def end_input(self) -> None:
+        """No more external signals: a waiting run ends (``completed``) at its next
+        quiescence instead of waiting."""
+        self._core.end_input()
+        await trio.lowlevel.checkpoint()
 
     async def wait(self) -> None:
         """Wait until the run has ended, without raising its error."""

@@ -17,6 +17,7 @@ __all__ = [
     "ActivationLimitError",
     "ActivationTimeoutError",
     "BudgetExceededError",
+    "ExternalSignalError",
     "HarnessError",
     "OpenHarnessError",
     "OutputParseError",
@@ -66,6 +67,26 @@ class WorkflowDefinitionError(OpenHarnessError, ValueError):
         super().__init__(message)
         self.agent = agent
         self.problems = tuple(problems) or (message,)
+
+
+class ExternalSignalError(OpenHarnessError, ValueError):
+    """A signal sent into a run from outside was refused: its name is undeclared or in an
+    engine namespace, its payload has no JSON form, or the run is over.
+
+    Nothing entered the log. ``name`` is the refused name, ``patterns`` the run's declared
+    ``external`` patterns (their sources).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        name: object = None,
+        patterns: Sequence[object] = (),
+    ) -> None:
+        super().__init__(message)
+        self.name = name
+        self.patterns = tuple(str(p) for p in patterns)
 
 
 class TemplateError(WorkflowDefinitionError):

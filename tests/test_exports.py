@@ -34,6 +34,7 @@ PINNED: dict[str, set[str]] = {
         "ConsoleReporter",
         "Engine",
         "EngineStatistics",
+        "ExternalSignalError",
         "Finding",
         "FrozenState",
         "FunctionHarness",
@@ -294,3 +295,12 @@ def test_batch_package_surface() -> None:
     }
     for name in batch.__all__:
         assert getattr(openharness_actors, name) is getattr(batch, name), name
+
+
+def test_external_signal_error_is_exported_and_a_value_error() -> None:
+    """ExternalSignalError is public, and is both an OpenHarnessError and a ValueError."""
+    from openharness_actors import ExternalSignalError, OpenHarnessError
+
+    assert "ExternalSignalError" in openharness_actors.__all__
+    assert issubclass(ExternalSignalError, OpenHarnessError)
+    assert issubclass(ExternalSignalError, ValueError)

@@ -38,6 +38,10 @@ class WorkCounter:
         if self.pending == self.floor and (self.pending == 0 or self.stalled):
             self.idle.set()
 
+    def quiet(self) -> bool:
+        """Whether the count is at its floor now (what sets :attr:`idle`)."""
+        return self.pending == self.floor and (self.pending == 0 or self.stalled)
+
     def set_floor(self, floor: int) -> None:
         """Set how many units are held back (see the module docstring)."""
         self.floor = floor

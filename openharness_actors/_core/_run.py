@@ -25,6 +25,7 @@ from .._define._pattern import Pattern
 from .._define._state import StateModel
 from .._errors import (
     ActivationLimitError,
+    ExternalSignalError,
     OpenHarnessError,
     WorkflowCancelledError,
     WorkflowTimeoutError,
@@ -35,6 +36,7 @@ from ._activation import Activation
 from ._agent_actor import AgentActor
 from ._broker import Broker
 from ._extension import RunExtension
+from ._external import ExternalInput
 from ._nursery import open_quiet_nursery
 from ._quiescence import WorkCounter
 from ._reporting import Reporter, ReporterFeed
@@ -95,6 +97,7 @@ class RunOptions:
     inbox_size: int = 256
     observers: Sequence[Callable[[Signal], None]] = ()
     extensions: Sequence[RunExtension] = ()
+    external: ExternalInput | None = None
 
 
 def new_run_id() -> str:
@@ -122,6 +125,7 @@ class RunCore:
         "cancel_scope",
         "ending",
         "extension_errors",
+        "external",
         "failures",
         "following",
         "initial_state",
@@ -180,6 +184,8 @@ class RunCore:
         self.active: dict[str, Activation] = {}
         self.refused_ids: dict[str, str] = {}
         self._start_id: str | None = None
+        self.external = options.external
+        """The run's external input (``external=``), or ``None``: see ``_await_input``."""
         self.stats = {name: AgentStats() for name in options.agents}
         self.broker = Broker(self, options.inbox_size)
         self.publish = self.broker.publish
@@ -230,6 +236,8 @@ class RunCore:
                 follower.work = self.work
                 self.broker.follower = follower
                 self.following = True
+                if self.external is not None:
+                    self.external.follow(schedule.signals, resume=schedule.resume)
 
     # -- the ports the actors use (see ._ports) -----------------------------------------
 
@@ -353,6 +361,7 @@ class RunCore:
         return status
 
     async def _supervise(self) -> str:
+        suspended = False
         timeout = self.options.timeout
         # A deadline scope only when there is a timeout: entering a cancel scope costs time.
         deadline = None if timeout is None else trio.move_on_after(timeout)
@@ -375,7 +384,12 @@ class RunCore:
                         SignalSource(),
                     )
                     self.state_actor.check_initial(self._start_id)
+                    external = self.external
+                    if external is not None and external.pending:  # a resume's early sends
+                        await self._send_group(external, external.pending.popleft())
                     await self.work.idle.wait()
+                    if external is not None:  # the one check of a run without input
+                        suspended = await self._await_input(external)
                     self._check_schedule()
                     nursery.cancel_scope.cancel()
             if deadline is not None and deadline.cancelled_caught:
@@ -384,7 +398,73 @@ class RunCore:
             return "cancelled"
         if self.failures:
             return "failed"
-        return "terminated" if self.terminated_early else "completed"
+        if self.terminated_early:
+            return "terminated"
+        return "suspended" if suspended else "completed"
+
+    # -- external input (see ._external) ------------------------------------------------
+
+    async def _await_input(self, external: ExternalInput) -> bool:
+        """At quiescence, while some agent listens on a declared external pattern and input
+        has not ended: log ``workflow:waiting`` and wait for the next send (or, under
+        ``on_wait="suspend"``, return ``True``: the run ends suspended). A resume first sends,
+        at each wait, what the earlier attempt received after it (``external.pending``)."""
+        work = self.work
+        while external.waiting() and not (self.ending or self.stopping or self.failed):
+            work.idle = trio.Event()
+            await self.publish(
+                "workflow:waiting",
+                {"patterns": list(external.awaited)},
+                SignalSource(None, None, self._start_id),
+            )
+            await work.idle.wait()
+            if self.ending or self.stopping or self.failed:
+                break
+            work.idle = trio.Event()
+            group = external.pending.popleft() if external.pending else []
+            await self._send_group(external, group)
+            if not group and work.quiet():  # (a send may have come in meanwhile)
+                if external.suspend:
+                    return True
+                if external.input_ended or external.replaying:
+                    break
+            await work.idle.wait()  # a send's work, all it caused, done; or end_input
+        return False
+
+    async def _send_group(
+        self, external: ExternalInput, group: Sequence[tuple[str, dict[str, Any]]]
+    ) -> None:
+        for name, payload in group:
+            await self.publish(name, payload, external.source(self._start_id))
+
+    async def send(self, name: str, payload: Mapping[str, Any] | None = None) -> str:
+        """Publish external signal ``name`` (see ``RunHandle.send``); returns its id."""
+        external = self.external
+        if external is None:
+            raise ExternalSignalError(
+                f"cannot send {name!r}: run {self.run_id} declares no external signals "
+                "(start it with external=[patterns])",
+                name=name,
+            )
+        data = external.check(name, payload)
+        if self._start_id is None:
+            await self.log.wait_beyond(0)  # a send right after start comes after it
+        if self.status != "pending" or self.stopping or self.log.closed:
+            raise ExternalSignalError(
+                f"cannot send {name!r}: run {self.run_id} has ended (status {self.status!r})",
+                name=name,
+                patterns=external.patterns,
+            )
+        return await self.publish(name, data, external.source(self._start_id))
+
+    def end_input(self) -> None:
+        """No more external signals: the run ends at its next quiescence."""
+        external = self.external
+        if external is None or external.input_ended:
+            return
+        external.input_ended = True
+        if self._start_id is not None and self.work.quiet():  # waiting now: stop
+            self.work.idle.set()
 
     def _check_schedule(self) -> None:
         """At the end of a run that follows a schedule: a divergence found on the way, or a

@@ -9,9 +9,10 @@ glob-aware (patterns are matched against names, and against other patterns throu
   ``agent:completed`` — so each activation wakes it again. A guard or ``end_when`` may bound
   the loop, hence a warning, not an error.
 * ``unreachable`` (warning): no signal a run can produce matches the agent's patterns.
-  Producible: ``workflow:start``, the ``external`` patterns, and — transitively, from agents
-  that can themselves be reached — every emit, built-in and state change, plus the state
-  changes of reducers whose pattern can be reached. A join needs each of its patterns.
+  Producible: ``workflow:start``, the ``external`` patterns (and then ``workflow:waiting``),
+  and — transitively, from agents that can themselves be reached — every emit, built-in and
+  state change, plus the state changes of reducers whose pattern can be reached. A join
+  needs each of its patterns.
 * ``unconsumed`` (info): a declared emit that no agent, join or reducer listens to. Often
   meant (a host subscribes to it), so it never fails ``openharness-actors check``.
 
@@ -27,7 +28,7 @@ import attrs
 
 from .._core._routing import NON_TRIGGERING
 from ._agent import AgentSpec
-from ._flow import START, AgentFlow, Entry, Flow, build_flow, wakes
+from ._flow import START, WAITING, AgentFlow, Entry, Flow, build_flow, wakes
 from ._overlap import overlap
 from ._pattern import Pattern
 
@@ -167,6 +168,8 @@ class _Reachability:
 
     def run(self) -> set[int]:
         self.todo = [START, *self.flow.external]
+        if self.flow.external:
+            self.todo.append(WAITING)  # a run that takes outside input may wait for it
         while self.todo:
             produced = self.todo.pop()
             if isinstance(produced, str):

@@ -24,6 +24,8 @@ from ._pattern import Pattern, PatternLike, compile_pattern
 __all__ = ["AgentFlow", "Entry", "Flow", "build_flow"]
 
 START = "workflow:start"
+WAITING = "workflow:waiting"
+"""Logged by a run with ``external`` patterns when it falls quiet waiting for input."""
 
 _HARNESS_CERTAIN = ("harness:start", "text:delta", "text:complete", "harness:end")
 _HARNESS_POSSIBLE = ("harness:error", "harness:retry", "thinking:delta", "thinking:complete")
@@ -106,7 +108,7 @@ def agent_flow(name: str, spec: AgentSpec) -> AgentFlow:
 def build_flow(
     agents: Mapping[str, AgentSpec],
     reducers: Sequence[PatternLike | Pattern] | Mapping[Any, Any] | None = None,
-    external: Sequence[PatternLike] = (),
+    external: Sequence[PatternLike | Pattern] = (),
     state_fields: frozenset[str] | None = None,
 ) -> Flow:
     """The flow of ``agents`` with ``reducers`` (their patterns, or the ``reducers=`` mapping

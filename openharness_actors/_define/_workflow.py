@@ -18,6 +18,7 @@ from typing import Any, Generic, Literal, TypeVar, overload
 from .._budget import Budget, budgeted
 from .._core._ambient import ambient_observers
 from .._core._extension import RunExtension
+from .._core._external import ExternalInput
 from .._core._reporting import Reporter
 from .._core._result import WorkflowResult
 from .._core._routing import RoutingTable
@@ -28,7 +29,7 @@ from .._errors import TemplateError, WorkflowDefinitionError
 from .._json import to_jsonable
 from .._logging import get_logger
 from ..harness.protocol import Harness
-from ..journal._journal import Journal
+from ..journal._journal import Journal, JournalPlan
 from ..journal._resume import resume_run, run_journaled
 from ..recording._plan import RecordingOption, plan_recording, resolve_recording
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
@@ -252,7 +253,7 @@ class Workflow(Generic[S]):
         *,
         agents: Mapping[str, AgentSpec],
         reducers: Mapping[Any, Any] | Sequence[PatternLike | Pattern] | None = None,
-        external: Sequence[PatternLike] = (),
+        external: Sequence[PatternLike | Pattern] = (),
     ) -> tuple[Finding, ...]:
         """Analyse the signal flow of ``agents`` before running it; returns the findings.
 
@@ -312,6 +313,8 @@ class Workflow(Generic[S]):
         observers: Sequence[Callable[[Signal], None]] = (),
         extensions: Sequence[RunExtension] = (),
         recording: RecordingOption = None,
+        external: Sequence[PatternLike] | None = None,
+        on_wait: Literal["wait", "suspend"] = "wait",
     ) -> RunCore:
         """Validate a run's definition and build it, without starting it.
 
@@ -405,6 +408,13 @@ class Workflow(Generic[S]):
         for reporter in reporters:
             if not callable(getattr(reporter, "on_signal", None)):
                 problems.append(f"reporter {reporter!r} has no on_signal(signal) method")
+        external_input = ExternalInput.build(
+            external,
+            agents,
+            on_wait,
+            journaled=isinstance(recording, JournalPlan),
+            problems=problems,
+        )
         if problems:
             raise _definition_error("run", problems, first_bad_agent)
         if plan is not None:
@@ -421,7 +431,9 @@ class Workflow(Generic[S]):
             agents=dict(agents),
             harnesses=harnesses,
             state=snapshot,
-            routing=self._routing(agents, reducer_list),
+            routing=self._routing(
+                agents, reducer_list, () if external_input is None else external_input.patterns
+            ),
             reducers=tuple(reducer_list),
             end_when=end_when,
             on_end=on_end,
@@ -434,6 +446,7 @@ class Workflow(Generic[S]):
             inbox_size=inbox_size,
             observers=(*observers, *ambient_observers()),
             extensions=tuple(extensions),
+            external=external_input,
         )
         return RunCore(model, options)
 
@@ -441,17 +454,22 @@ class Workflow(Generic[S]):
         self,
         agents: Mapping[str, AgentSpec],
         reducers: Sequence[tuple[Pattern, Any]],
+        external: Sequence[Pattern] = (),
     ) -> RoutingTable:
         key = (
             tuple((name, id(spec)) for name, spec in agents.items()),
             tuple(pattern for pattern, _ in reducers),
+            tuple(external),
         )
         cached = self._routing_cache.get(key)
         if cached is not None:
             return cached[1]
         table = RoutingTable([spec.patterns for spec in agents.values()], [p for p, _ in reducers])
         # A new set of agents: its flow warnings are logged once, not once per run.
-        log_findings(self.check(agents=agents, reducers=[p for p, _ in reducers]), get_logger())
+        log_findings(
+            self.check(agents=agents, reducers=[p for p, _ in reducers], external=external),
+            get_logger(),
+        )
         if len(self._routing_cache) >= _ROUTING_CACHE_SIZE:
             self._routing_cache.pop(next(iter(self._routing_cache)))
         # Keep the specs alive with the entry so their ids cannot be reused while cached.
@@ -478,6 +496,8 @@ class Workflow(Generic[S]):
         recording: RecordingOption = None,
         journal: Journal | None = None,
         budget: Budget | None = None,
+        external: Sequence[PatternLike] | None = None,
+        on_wait: Literal["wait", "suspend"] = "wait",
     ) -> WorkflowResult[S]:
         """Run the workflow once, in the calling task, and return its result.
 
@@ -500,6 +520,13 @@ class Workflow(Generic[S]):
         :meth:`resume` can finish it after a crash; the journal is named after ``run_id``.
         ``budget`` (a :class:`~openharness_actors.Budget`) stops the run's model calls once
         spent and raises :class:`BudgetExceededError` (see ``_budget``).
+        ``external`` declares the patterns of signals that may come from outside the run
+        (``RunHandle.send``, ``resume(..., signals=...)``): a run with it that falls quiet
+        while some agent listens on one of them logs ``workflow:waiting`` and waits (see
+        "Human in the loop" in the README); ``on_wait="suspend"`` (needs ``journal=``) ends it
+        instead with status ``"suspended"``, to be resumed with the signals later. Called
+        in the calling task, nothing can send, so prefer ``on_wait="suspend"`` here and
+        :meth:`Engine.start` for a run that waits.
 
         Raises :class:`WorkflowDefinitionError` before anything runs;
         :class:`WorkflowTimeoutError`, :class:`HarnessError`, :class:`UserCodeError`,
@@ -529,6 +556,8 @@ class Workflow(Generic[S]):
                     restart=restart,
                     mailbox_size=mailbox_size,
                     inbox_size=inbox_size,
+                    external=external,
+                    on_wait=on_wait,
                 ),
             )
             return journaled
@@ -548,6 +577,8 @@ class Workflow(Generic[S]):
             mailbox_size=mailbox_size,
             inbox_size=inbox_size,
             recording=plan,
+            external=external,
+            on_wait=on_wait,
         )
         result: WorkflowResult[S] = await (plan.execute(core) if plan else core.execute())
         return result
@@ -571,6 +602,9 @@ class Workflow(Generic[S]):
         mailbox_size: int = 64,
         inbox_size: int = 256,
         budget: Budget | None = None,
+        external: Sequence[PatternLike] | None = None,
+        on_wait: Literal["wait", "suspend"] = "wait",
+        signals: Sequence[tuple[str, Mapping[str, Any] | None]] = (),
     ) -> WorkflowResult[S]:
         """Finish run ``run_id`` after a crash, kill or cancellation, from its ``journal``.
 
@@ -580,6 +614,11 @@ class Workflow(Generic[S]):
         ``openharness_actors.journal._resume`` for the exact guarantee). Pass the same agents,
         harness and options as the original run: a changed definition is refused unless
         ``force=True``. The resumed attempt is journaled too.
+
+        A run that ended ``"suspended"`` (``on_wait="suspend"``) is resumed the same way,
+        with its ``external`` patterns and the external ``signals`` (``(name, payload)``
+        pairs) it waited for: they are sent once the journaled prefix is re-derived, and the
+        run goes on (it may suspend again; with no signals it suspends again at once).
 
         Raises :class:`StoreError` when the run has no journal or another process is running
         or resuming it; :class:`WorkflowDefinitionError` when the workflow changed; then
@@ -601,8 +640,11 @@ class Workflow(Generic[S]):
                 restart=restart,
                 mailbox_size=mailbox_size,
                 inbox_size=inbox_size,
+                external=external,
+                on_wait=on_wait,
             ),
             force=force,
+            signals=signals,
         )
         return result
 

@@ -10,6 +10,7 @@ import enum
 import signal
 
 from .._errors import (
+    ExternalSignalError,
     OpenHarnessError,
     ReplayDivergenceError,
     StoreError,
@@ -68,7 +69,7 @@ def exit_code_for(error: BaseException) -> ExitCode:
     """The exit code for a command that ended by raising ``error``."""
     if isinstance(error, KeyboardInterrupt):
         return ExitCode.SIGINT
-    if isinstance(error, UsageError | WorkflowDefinitionError):
+    if isinstance(error, UsageError | WorkflowDefinitionError | ExternalSignalError):
         return ExitCode.USAGE
     if isinstance(error, ReplayDivergenceError):
         return ExitCode.REPLAY_DIVERGED

@@ -7,8 +7,8 @@ The convention (also in ``openharness-actors run --help`` and the README):
   ``sys.path``, as when running it as a script). ``NAME`` defaults to ``workflow``.
 * If ``NAME`` is a :class:`~openharness_actors.Workflow`, the run options are module-level
   names: ``agents`` (required: a mapping of name -> agent) and, optionally, ``harness``,
-  ``end_when``, ``reducers``, ``restart`` and ``on_end`` — the ``run_reactive`` options of
-  the same names.
+  ``end_when``, ``reducers``, ``restart``, ``on_end``, ``external`` and ``on_wait`` — the
+  ``run_reactive`` options of the same names.
 * Otherwise ``NAME`` must be a callable taking no arguments (a factory) that returns a
   mapping with ``workflow`` and ``agents`` and, optionally, the same other options. Use it to
   choose a harness from the environment, or to build things lazily.
@@ -47,7 +47,16 @@ __all__ = [
     "with_harness",
 ]
 
-OPTION_NAMES = ("agents", "harness", "end_when", "reducers", "restart", "on_end")
+OPTION_NAMES = (
+    "agents",
+    "harness",
+    "end_when",
+    "reducers",
+    "restart",
+    "on_end",
+    "external",
+    "on_wait",
+)
 """The run options a workflow file may give (``agents`` is required)."""
 
 DEFAULT_ATTRIBUTE = "workflow"
@@ -56,7 +65,8 @@ TARGET_HELP = """\
 workflow files:
   path.py:NAME imports path.py (not as __main__) and reads NAME (default: workflow).
   If NAME is a Workflow, the module must also define `agents` (name -> agent) and may
-  define `harness`, `end_when`, `reducers`, `restart` and `on_end` (run_reactive options).
+  define `harness`, `end_when`, `reducers`, `restart`, `on_end`, `external` and
+  `on_wait` (run_reactive options).
   Otherwise NAME is a factory: a no-argument callable returning a mapping with
   `workflow`, `agents` and any of those options.
 """

@@ -33,7 +33,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--tag", action="append", default=[], metavar="TAG", help="only with this tag (repeat)"
     )
     listing.add_argument(
-        "--status", help="only with this status (recording, completed, failed, cancelled, ...)"
+        "--status",
+        help="only with this status (recording, completed, failed, cancelled, suspended, ...)",
     )
     listing.add_argument("--limit", type=_count, default=20, help="at most N (default 20)")
     listing.add_argument("--offset", type=_count, default=0, help="skip the first N")

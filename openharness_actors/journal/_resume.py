@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from .._core._external import external_groups
 from .._core._ports import RunView
 from .._core._result import WorkflowResult
 from .._core._run import new_run_id
@@ -189,8 +190,10 @@ async def resume_run(
     options: dict[str, Any],
     *,
     force: bool = False,
+    signals: Sequence[tuple[str, Mapping[str, Any] | None]] = (),
 ) -> WorkflowResult[Any]:
-    """Resume run ``run_id`` from its journals (see the module docstring).
+    """Resume run ``run_id`` from its journals (see the module docstring). ``signals``:
+    external signals to send once the journaled prefix is re-derived (a suspended run).
 
     Raises :class:`StoreError` when the run has no journal or another process holds it, and
     :class:`WorkflowDefinitionError` when the workflow changed (unless ``force``).
@@ -237,12 +240,38 @@ async def resume_run(
             },
         )
         # A changed definition (force=True) cannot re-derive the old log: resume it by ask.
-        plan = JournalPlan(journal, store, info, resume=ResumeSession(indexes, exact=not changes))
+        session = ResumeSession(indexes, exact=not changes)
+        plan = JournalPlan(journal, store, info, resume=session)
         options.pop("state", None)
         core = workflow.prepare(run_id=run_id, state=state, recording=plan, **options)
+        _queue_external(core, session, indexes[-1], signals)
         await plan.create()
         await _finalize_interrupted(store, journals)
         return await plan.execute(core)
+
+
+def _queue_external(
+    core: Any,
+    session: ResumeSession,
+    latest: ReplayIndex,
+    signals: Sequence[tuple[str, Mapping[str, Any] | None]],
+) -> None:
+    """Queue the external signals of the re-derived prefix (each at the wait it followed)
+    and, after the last wait, the new ``signals`` (checked against the run's patterns)."""
+    external = core.external
+    if external is None:
+        if signals:
+            raise WorkflowDefinitionError(
+                f"cannot resume run {core.run_id!r} with signals: pass external=[patterns] "
+                "(the run's declared external signals)"
+            )
+        return
+    if session.schedule is None:  # not re-derived exactly: send them all at the first waits
+        external.pending.extend(external_groups(latest.signals))
+    # (else the run queued the prefix's own when it took the schedule: ExternalInput.follow)
+    if not external.pending:
+        external.pending.append([])
+    external.pending[-1].extend((name, external.check(name, payload)) for name, payload in signals)
 
 
 INTERRUPTED = "interrupted"

@@ -33,6 +33,7 @@ _PLAIN = frozenset(
     {
         "workflow:start",
         "workflow:terminating",
+        "workflow:waiting",
         "workflow:end",
         "agent:activated",
         "agent:completed",
@@ -78,6 +79,7 @@ class LiveReporter:
         self._rows: dict[str, _Row] = {}
         self._runs: dict[str, float] = {}  # running: run_id -> start timestamp
         self._finished: dict[str, str] = {}  # run_id -> status
+        self._waiting: dict[str, list[str]] = {}  # run_id -> the patterns it waits for
         self._first: float | None = None
         self._last_end: float | None = None
         self._activations = 0
@@ -108,6 +110,11 @@ class LiveReporter:
             for agent in payload.get("agents", ()):
                 self._rows.setdefault(str(agent), _Row())
             return
+        if name == "workflow:waiting":
+            self._waiting[signal.run_id] = [str(p) for p in payload.get("patterns", ())]
+            return
+        if signal.source.harness == "external" or name == "workflow:end":
+            self._waiting.pop(signal.run_id, None)  # an answer came (or the run is over)
         if name == "workflow:end":
             self._runs.pop(signal.run_id, None)
             self._finished[signal.run_id] = str(payload.get("status"))
@@ -182,6 +189,9 @@ class LiveReporter:
             if row.tail and room > 10:
                 line += "  " + truncate(row.tail[-room:], room)
             out.append(truncate(line, self._width))
+        for run_id, patterns in self._waiting.items():
+            waits = f" ⏸ run {run_id} waiting for {', '.join(patterns)}"
+            out.append(truncate(waits, self._width))
         return out
 
     def render(self) -> None:
@@ -220,6 +230,9 @@ class LiveReporter:
         name = signal.name
         if name == "workflow:start":
             return f"run {signal.run_id} started: {', '.join(map(str, payload.get('agents', [])))}"
+        if name == "workflow:waiting":
+            patterns = ", ".join(map(str, payload.get("patterns", [])))
+            return truncate(f"run {signal.run_id} waiting for {patterns}", self._width)
         if name == "workflow:end":
             return (
                 f"run {signal.run_id} {payload.get('status')} in "
