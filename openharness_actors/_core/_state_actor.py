@@ -209,8 +209,8 @@ class StateActor:
             return
         changed_id = await self._publish_change(
             commit.key,
-            old_value,
-            commit.value,
+            to_jsonable(old_value),
+            to_jsonable(commit.value),
             new_state,
             agent=commit.agent,
             parent=commit.parent,
@@ -251,7 +251,7 @@ class StateActor:
                 return
             changes = model.changes(old_state, new_state)
             try:  # a value with no JSON form must not reach the state
-                changes = [(key, to_jsonable(a), to_jsonable(b)) for key, a, b in changes]
+                forms = [(to_jsonable(a), to_jsonable(b)) for _, a, b in changes]
             except TypeError as exc:
                 error = UserCodeError(
                     f"reducer for {pattern.source!r} on {signal.name!r} made a state with no "
@@ -270,13 +270,21 @@ class StateActor:
             self.state = new_state
             last_id = None
             snapshot = old_state
-            for number, (key, before, after) in enumerate(changes, 1):
-                # The state as of each change signal: the changes so far, nothing after.
+            for number, ((key, _, after), (before_form, after_form)) in enumerate(
+                zip(changes, forms, strict=True), 1
+            ):
+                # The state as of each change signal: the changes so far, nothing after
+                # (built from the Python values; the payload carries their JSON forms).
                 snapshot = (
                     new_state if number == len(changes) else model.replace(snapshot, key, after)
                 )
                 last_id = await self._publish_change(
-                    key, before, after, snapshot, agent=signal.source.agent, parent=signal.id
+                    key,
+                    before_form,
+                    after_form,
+                    snapshot,
+                    agent=signal.source.agent,
+                    parent=signal.id,
                 )
             if last_id is not None:
                 barrier = self._run.barrier
@@ -290,12 +298,9 @@ class StateActor:
     async def _publish_change(
         self, key: str, old: Any, new: Any, snapshot: Any, *, agent: str | None, parent: str
     ) -> str:
-        payload = {
-            "key": key,
-            "old_value": to_jsonable(old),
-            "new_value": to_jsonable(new),
-            "agent": agent,
-        }
+        """Publish ``state:<key>:changed``; ``old``/``new`` are already JSON forms (each value
+        is converted once), ``snapshot`` the state as of this change."""
+        payload = {"key": key, "old_value": old, "new_value": new, "agent": agent}
         return await self._run.publish(
             f"state:{key}:changed", payload, SignalSource(agent, None, parent), Changed(snapshot)
         )

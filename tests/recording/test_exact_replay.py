@@ -397,3 +397,29 @@ async def test_nondeterministic_body_is_a_divergence(
             state=Work(),
             recording=Recording(mode="replay", store=store, recording_id=recorded.recording_id),
         )
+
+
+@attrs.frozen
+class Pair:
+    a: tuple[str, ...] = ()
+    b: tuple[str, ...] = ()
+    seen: str | None = None
+
+
+async def test_an_agent_woken_between_two_changes_of_one_reducer_sees_python_values() -> None:
+    """A reducer changing two keys logs two changes; an agent woken by the first sees the
+    state with the first change only, as Python values (tuples, not their JSON lists)."""
+    wf = create_workflow(Pair)
+    agents = {
+        "go": wf.agent(body=lambda ctx: None, activate_on=["workflow:start"], emits=["go"]),
+        "watcher": wf.agent(
+            activate_on=["state:a:changed"],
+            body=lambda ctx: f"{ctx.state.a!r} {ctx.state.b!r}",
+            updates="seen",
+        ),
+    }
+    reducers = {"go": lambda s, sig: attrs.evolve(s, a=("x",), b=("y",))}
+    result = await wf.run_reactive(agents=agents, state=Pair(), reducers=reducers)
+    assert result.state.seen == "('x',) ()"
+    changed = [s.payload for s in result.signals if s.name.startswith("state:")]
+    assert changed[0]["new_value"] == ["x"] and changed[1]["new_value"] == ["y"]
