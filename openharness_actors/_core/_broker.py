@@ -156,9 +156,8 @@ class Broker:
                 ready = follower.take_next(run)
                 if ready is None:
                     break
-                for dropped in follower.take_dropped():
-                    del dropped
-                    work.done()
+                for _ in follower.take_dropped():
+                    work.done()  # a dropped draft's unit of work
                 signal = self._log(ready)
                 if signal is not None:
                     follower.logged(signal)
@@ -178,6 +177,7 @@ class Broker:
             work.set_floor(follower.held + follower.lent)
 
     async def _route(self, signal: Signal) -> None:
+        # The same routing as run()'s live loop, which inlines it: that loop is the hot path.
         run = self._run
         work = run.work
         route = run.routing.route(signal.name)
