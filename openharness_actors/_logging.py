@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict
 
-__all__ = ["LEVELS", "LOGGER_NAME", "TRACE", "TraceBoundLogger", "get_logger", "log_at"]
+__all__ = ["LEVELS", "LOGGER_NAME", "TRACE", "TraceBoundLogger", "get_logger", "log_at", "may_log"]
 
 LOGGER_NAME = "openharness_actors"
 TRACE = 5
@@ -68,6 +68,13 @@ _STDLIB_PROCESSORS: list[Any] = [
     structlog.processors.format_exc_info,
     structlog.stdlib.render_to_log_kwargs,
 ]
+
+
+def may_log(level: int) -> bool:
+    """Whether an event at ``level`` could be logged: always when the application configured
+    structlog (its processors decide), else when the stdlib logger is enabled for it. Lets hot
+    paths skip building a bound logger (and the event) that would be dropped."""
+    return structlog.is_configured() or logging.getLogger(LOGGER_NAME).isEnabledFor(level)
 
 
 def get_logger(**context: Any) -> Any:

@@ -39,14 +39,23 @@ class Activation(Attachment):
     )
 
     def __init__(
-        self, agent: str, trigger: Signal, signals: tuple[Signal, ...], state: Any, signal_id: str
+        self,
+        agent: str,
+        trigger: Signal,
+        signals: tuple[Signal, ...],
+        state: Any,
+        signal_id: str,
+        cancellable: bool = True,
     ) -> None:
         self.agent = agent
         self.trigger = trigger
         self.signals = signals
         self.state = state
         self.id = signal_id
-        self.scope = trio.CancelScope()
+        self.scope: trio.CancelScope | None = trio.CancelScope() if cancellable else None
+        """``None`` in a run where nothing can cancel one activation (see
+        ``RunCore.cancellable``): entering a cancel scope is a large part of a cheap
+        activation's cost."""
         self.cancel_reason: str | None = None
         self.refused = False
         self.admitted = False
@@ -72,4 +81,5 @@ class Activation(Attachment):
         """Cancel the activation (first reason wins)."""
         if self.cancel_reason is None:
             self.cancel_reason = reason
-        self.scope.cancel()
+        if self.scope is not None:
+            self.scope.cancel()

@@ -19,11 +19,11 @@ decides depends only on the log (DESIGN §9).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import trio
 
 from .._define._agent import AgentContext, AgentSpec
@@ -59,6 +59,10 @@ Queued = tuple["Signal | Firing", Any]
 """What a ``max_concurrency`` queue holds: a trigger or a join firing, and that state."""
 
 
+_NO_SCOPE = contextlib.nullcontext()
+"""Stands in for an activation's cancel scope in a run that cannot cancel one."""
+
+
 def _cancelled() -> bool:
     """Whether the current task is really being cancelled (a ``trio.Cancelled`` raised by
     user code outside any cancellation is a bug of that code, not a cancellation)."""
@@ -84,7 +88,9 @@ class AgentActor:
         self.spec = spec
         self._harness = harness
         self._stats = stats
-        self.mailbox, self._receive = trio.open_memory_channel[Delivery](mailbox_size)
+        channel: tuple[trio.MemorySendChannel[Delivery], trio.MemoryReceiveChannel[Delivery]]
+        channel = trio.open_memory_channel(mailbox_size)  # not subscripted: see Broker
+        self.mailbox, self._receive = channel
         # Only agents with max_concurrency queue triggers (memory per run matters at scale).
         self._queue: deque[Queued] | None = None if spec.max_concurrency is None else deque()
         self._joins = (
@@ -105,9 +111,14 @@ class AgentActor:
         self._nursery = nursery
         # receive() rather than ``async for``: one coroutine frame less per idle actor.
         receive = self._receive.receive
+        receive_nowait = self._receive.receive_nowait
         while True:
+            # As the broker does: no scheduler round per delivery while the mailbox has some.
             try:
-                trigger, state = await receive()
+                try:
+                    trigger, state = receive_nowait()
+                except trio.WouldBlock:
+                    trigger, state = await receive()
             except trio.EndOfChannel:
                 return
             if self._joins is None:
@@ -212,12 +223,16 @@ class AgentActor:
             if not allowed:
                 await self._skip(trigger, "guard")
                 return False
-        activation = Activation(self.name, trigger, ctx.signals, state, new_signal_id())
+        cancellable = run.cancellable
+        activation = Activation(
+            self.name, trigger, ctx.signals, state, new_signal_id(), cancellable
+        )
         scope = activation.scope
         started = trio.current_time()
-        run.register(activation)
+        if cancellable:
+            run.register(activation)
         try:
-            with scope:
+            with scope if scope is not None else _NO_SCOPE:
                 activated: dict[str, Any] = {"agent": self.name, "trigger": trigger.name}
                 if consumed is not None:
                     activated.update(consumed_payload(consumed))
@@ -239,7 +254,8 @@ class AgentActor:
                 return False
             return await self._failed(error, trigger, activation.id, activation)
         finally:
-            run.unregister(activation)
+            if cancellable:
+                run.unregister(activation)
             self._stats.duration_ms += (trio.current_time() - started) * 1000
         # Only reached when this activation's scope was cancelled — by a restart, because
         # the run is ending, or because the broker refused it — or its commit was refused
@@ -280,12 +296,21 @@ class AgentActor:
             return True
         # The emits ride on the commit: the state actor publishes them right after the change
         # it commits (one broker round for change and emits), or not at all if refused.
+        completed = {"agent": self.name, "output": output}
+        if not self._run.cancellable:
+            # Nothing can cancel this activation or freeze the state, so only a failing run
+            # can refuse the update: the activation ends here (one wake-up less) and the state
+            # actor counts the completion when it applies the update.
+            commit = Commit(
+                self.name, spec.updates, value, activation_id, emits, source, self._stats
+            )
+            await publish("agent:completed", completed, source, commit)
+            return True
         commit = Commit(self.name, spec.updates, value, activation_id, emits, source)
-        completed_id = await publish(
-            "agent:completed", {"agent": self.name, "output": output}, source, commit
-        )
+        completed_id = await publish("agent:completed", completed, source, commit)
         if self._run.following:
             await self._run.logged(completed_id)
+        assert commit.done is not None
         await commit.done.wait()
         if not commit.applied:
             return False
@@ -437,7 +462,7 @@ class AgentActor:
             "harness:end",
             {
                 "output": result.output,
-                "usage": attrs.asdict(result.usage),
+                "usage": result.usage.to_dict(),
                 "duration_ms": duration_ms,
                 "stop_reason": result.stop_reason,
                 "model": result.model,

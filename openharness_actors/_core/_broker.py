@@ -39,17 +39,17 @@ __all__ = ["Broker", "Draft"]
 
 Draft = tuple[str, str, dict[str, Any], SignalSource, Attachment | None]
 
-EAGER_BELOW = 16
-"""A publish yields to the scheduler only when at least this many drafts wait in the inbox."""
-
 
 class Broker:
     """Numbers, logs and routes the signals of one run."""
 
     def __init__(self, run: RunCore, inbox_size: int) -> None:
         self._run = run
-        self._send, self._receive = trio.open_memory_channel[Draft](inbox_size)
-        self._queued = 0  # drafts in the inbox
+        # Annotated rather than subscripted: ``open_memory_channel[T]`` builds a generic alias
+        # on every call, and every run makes one of these (and one mailbox per agent).
+        channel: tuple[trio.MemorySendChannel[Draft], trio.MemoryReceiveChannel[Draft]]
+        channel = trio.open_memory_channel(inbox_size)
+        self._send, self._receive = channel
         self.observers: list[Callable[[Signal], None]] = []
         self.generated: deque[Draft] = deque()
         """Drafts the supervisor makes while a signal is logged (``agent:restarted``): they
@@ -71,11 +71,11 @@ class Broker:
     ) -> str:
         """Queue a signal for the broker and return its id.
 
-        Blocks while the inbox is full (backpressure). Always a cancellation point; a
-        scheduling point only when the broker is behind (``EAGER_BELOW`` drafts or more
-        waiting): while it keeps up, yielding after every signal of an activation would only
-        add a scheduler round per signal. Atomic under cancellation: either the draft is
-        queued, or nothing happened. Raises what ``check`` raises (nothing queued).
+        Blocks while the inbox is full (backpressure). Always a cancellation point, and a
+        scheduling point only when it blocks: the broker drains its whole inbox each time
+        it runs, so yielding after a signal the inbox has room for would only add a
+        scheduler round per signal. Atomic under cancellation: either the draft is queued,
+        or nothing happened. Raises what ``check`` raises (nothing queued).
         """
         if self.check is not None:
             self.check(name, payload, source.agent)
@@ -84,26 +84,27 @@ class Broker:
         work = self._run.work
         work.add()
         draft = (signal_id, name, payload, source, extra)
-        self._queued += 1
         try:
-            if self._queued <= EAGER_BELOW:
-                await trio.lowlevel.checkpoint_if_cancelled()
-                try:
-                    self._send.send_nowait(draft)
-                except trio.WouldBlock:  # an inbox smaller than EAGER_BELOW
-                    await self._send.send(draft)
-            else:
+            await trio.lowlevel.checkpoint_if_cancelled()
+            try:
+                self._send.send_nowait(draft)
+            except trio.WouldBlock:
                 await self._send.send(draft)
         except BaseException:
-            self._queued -= 1
             work.done()
             raise
         return signal_id
 
-    def generate(self, name: str, payload: dict[str, Any], source: SignalSource) -> None:
+    def generate(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        source: SignalSource,
+        extra: Attachment | None = None,
+    ) -> None:
         """Queue a draft made while a signal is being logged (see :attr:`generated`)."""
         self._run.work.add()
-        self.generated.append((new_signal_id(), name, payload, source, None))
+        self.generated.append((new_signal_id(), name, payload, source, extra))
 
     async def run(self) -> None:
         """The broker task: route drafts until cancelled."""
@@ -115,11 +116,17 @@ class Broker:
         mailboxes = run.mailboxes
         reduce = run.state_actor.deliver
         work = run.work
-        receive = self._receive
+        receive = self._receive.receive
+        receive_nowait = self._receive.receive_nowait
         generated = self.generated
         while True:
-            draft = await receive.receive()
-            self._queued -= 1
+            # Take what is queued without a scheduler round per draft (receive() always
+            # yields); park only when the inbox is empty. The loop cannot starve anyone: no
+            # publisher runs while it does, so it ends when the inbox is drained.
+            try:
+                draft = receive_nowait()
+            except trio.WouldBlock:
+                draft = await receive()
             while True:
                 signal = self._log(draft)
                 if signal is not None:
@@ -147,7 +154,6 @@ class Broker:
         receive = self._receive
         while True:
             draft = await receive.receive()
-            self._queued -= 1
             work.stalled = False
             follower.hold(draft)
             while True:
@@ -259,7 +265,6 @@ class Broker:
                 draft = self._receive.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 break
-            self._queued -= 1
             if follower is not None:
                 follower.hold(draft)
             elif self._log(draft) is not None:

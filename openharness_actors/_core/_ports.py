@@ -48,6 +48,8 @@ class AgentPort(Protocol):
     """The run failed and is being stopped: start nothing new."""
     following: bool
     """The run follows a recorded schedule (replay or resume)."""
+    cancellable: bool
+    """Something besides the run's end may cancel one activation: give each a scope."""
     barrier: Callable[[str], Awaitable[None]] | None
     publish: Publish
 

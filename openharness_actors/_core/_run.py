@@ -12,6 +12,7 @@ not route signals (broker), write state (state actor) or call harnesses (agent a
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -30,7 +31,7 @@ from .._errors import (
     WorkflowCancelledError,
     WorkflowTimeoutError,
 )
-from .._logging import get_logger
+from .._logging import get_logger, may_log
 from ..harness.protocol import Harness
 from ._activation import Activation
 from ._agent_actor import AgentActor
@@ -46,7 +47,7 @@ from ._run_end import finish_run
 from ._schedule import ScheduleFollower
 from ._signal import Signal, SignalSource
 from ._signal_log import SignalLog
-from ._state_actor import StateActor
+from ._state_actor import INITIAL_CHECK, StateActor
 from ._supervisor import RestartPolicy, Supervisor
 from ._usage import Usage
 
@@ -115,7 +116,6 @@ class RunCore:
     __slots__ = (
         "_extensions",
         "_feeds",
-        "_logger",
         "_start_id",
         "activations",
         "active",
@@ -123,6 +123,7 @@ class RunCore:
         "barrier",
         "broker",
         "cancel_scope",
+        "cancellable",
         "ending",
         "extension_errors",
         "external",
@@ -214,7 +215,6 @@ class RunCore:
         self.mailboxes = [actor.mailbox for actor in self.actors]
         self.supervisor = Supervisor(self, options.restart, options.on_end)
         self._feeds = [ReporterFeed(r, self.log, self.run_id) for r in options.reporters]
-        self._logger = get_logger(run_id=self.run_id)
         self._extensions = tuple(options.extensions)
         for extension in self._extensions:
             extension.attach(self)
@@ -238,6 +238,13 @@ class RunCore:
                 self.following = True
                 if self.external is not None:
                     self.external.follow(schedule.signals, resume=schedule.resume)
+
+        self.cancellable = (
+            self.following or options.restart is not None or options.end_when is not None
+        )
+        """Whether anything but the run's own end can cancel one activation (a restart,
+        ``workflow:terminating``, a replayed cancellation); when not, activations run
+        without a cancel scope of their own and are not registered."""
 
     # -- the ports the actors use (see ._ports) -----------------------------------------
 
@@ -279,7 +286,10 @@ class RunCore:
         """The broker turned ``activation``'s ``agent:activated`` into a skip: stop it, and
         drop what it publishes from now on."""
         self.refused_ids[activation.id] = activation.agent
-        activation.scope.cancel()
+        if activation.scope is not None:
+            activation.scope.cancel()
+        # Without a scope (no end_when, restart or schedule: see ``cancellable``) only the
+        # activation limit refuses, and it fails the run, whose cancellation stops it.
 
     async def logged(self, signal_id: str) -> None:
         await self.broker.logged(signal_id)
@@ -328,7 +338,8 @@ class RunCore:
         Host cancellation (and ``KeyboardInterrupt``) propagates after the shielded cleanup.
         """
         self.started_at = trio.current_time()
-        self._logger.debug("run_started", agents=list(self.options.agents))
+        if may_log(logging.DEBUG):  # two events per run: skipped cheaply when dropped
+            get_logger(run_id=self.run_id).debug("run_started", agents=list(self.options.agents))
         if not self._feeds:
             # No reporter tasks to own, so no nursery for them: per-run memory and setup
             # time count when thousands of runs share a process.
@@ -382,8 +393,8 @@ class RunCore:
                             "state": self.state_model.to_jsonable(self.initial_state),
                         },
                         SignalSource(),
+                        INITIAL_CHECK,
                     )
-                    self.state_actor.check_initial(self._start_id)
                     external = self.external
                     if external is not None and external.pending:  # a resume's early sends
                         await self._send_group(external, external.pending.popleft())
@@ -510,13 +521,14 @@ class RunCore:
         for feed in self._feeds:
             feed.flush()
         self.result = self._build_result(status, duration_ms)
-        self._logger.info(
-            "run_finished",
-            status=status,
-            duration_ms=round(duration_ms, 3),
-            activations=self.activations,
-            signals=len(self.log),
-        )
+        if may_log(logging.INFO):
+            get_logger(run_id=self.run_id).info(
+                "run_finished",
+                status=status,
+                duration_ms=round(duration_ms, 3),
+                activations=self.activations,
+                signals=len(self.log),
+            )
 
     def _build_result(self, status: str, duration_ms: float) -> WorkflowResult[Any]:
         agents = {name: stats.freeze() for name, stats in self.stats.items()}

@@ -67,7 +67,8 @@ async def finish_run(
 
 async def _finish_extensions(core: RunCore, extensions: Sequence[RunExtension]) -> None:
     assert core.result is not None
-    logger: Any = get_logger(run_id=core.run_id)
+    if not extensions:
+        return  # most runs: no cancel scope, no logger
     pending = list(extensions)
     with trio.move_on_after(CLEANUP_SECONDS):
         while pending:
@@ -90,6 +91,7 @@ async def _finish_extensions(core: RunCore, extensions: Sequence[RunExtension]) 
             f"{CLEANUP_SECONDS}s (a slow or hung store): what it had not written is lost"
         )
         core.extension_errors.append(TimeoutError(message))
+        logger: Any = get_logger(run_id=core.run_id)
         logger.error("extension_finish_cut", extension=type(extension).__name__)
         if getattr(extension, "on_write_error", "fail") == "warn":
             core.warnings.append(message)

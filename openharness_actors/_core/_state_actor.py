@@ -34,7 +34,7 @@ from ._storable import refused_change
 if TYPE_CHECKING:
     from ._ports import StatePort
     from ._quiescence import WorkCounter
-    from ._run import RunCore
+    from ._run import AgentStats, RunCore
 
 __all__ = ["Commit", "StateActor"]
 
@@ -52,6 +52,7 @@ class Commit(Attachment):
         "key",
         "parent",
         "source",
+        "stats",
         "value",
     )
 
@@ -63,6 +64,7 @@ class Commit(Attachment):
         parent: str,
         emits: Sequence[tuple[str, dict[str, Any]]] = (),
         source: SignalSource | None = None,
+        stats: AgentStats | None = None,
     ) -> None:
         self.agent = agent
         self.key = key
@@ -71,7 +73,10 @@ class Commit(Attachment):
         self.emits = emits
         """The activation's declared emits, published once the update is committed."""
         self.source = source
-        self.done = trio.Event()
+        self.stats = stats
+        """Given when the activation does not wait for the answer (``done`` is then
+        ``None``): the state actor counts the agent's completion when it applies the update."""
+        self.done: trio.Event | None = trio.Event() if stats is None else None
         self.applied = False
         self.changed_id: str | None = None
         """The id of the ``state:<key>:changed`` signal, when the value changed."""
@@ -88,11 +93,25 @@ class _Reduce:
         self.reducers = reducers
 
 
-class _CheckInitial:
-    __slots__ = ("parent",)
+class InitialCheck(Attachment):
+    """Rides on ``workflow:start``: ``end_when`` is evaluated against the initial state when
+    the start is logged, and ``workflow:terminating`` (when it holds) is logged right after
+    it — before any activation the start wakes can be admitted, in every run and replay."""
 
-    def __init__(self, parent: str) -> None:
-        self.parent = parent
+    __slots__ = ()
+
+    def logged(self, run: RunCore, signal: Signal) -> None:
+        terminating = run.state_actor.end_reached(None, None)
+        if terminating is not None:
+            run.broker.generate(
+                "workflow:terminating",
+                terminating[0],
+                SignalSource(None, None, signal.id),
+                terminating[1],
+            )
+
+
+INITIAL_CHECK = InitialCheck()
 
 
 class StateActor:
@@ -135,10 +154,9 @@ class StateActor:
         return trio.lowlevel.Abort.SUCCEEDED
 
     async def _get(self) -> Any:
-        """The next message; a checkpoint, like a memory channel's ``receive()``."""
-        if self._messages:
-            await trio.lowlevel.checkpoint()
-        else:
+        """The next message; parks only when there is none (no scheduler round per message
+        while the queue has some: the actor's input is bounded by what others publish)."""
+        if not self._messages:
             self._parked = trio.lowlevel.current_task()
             await trio.lowlevel.wait_task_rescheduled(self._abort)
         return self._messages.popleft()
@@ -153,12 +171,6 @@ class StateActor:
         self._work.add()
         self._put(commit)
 
-    def check_initial(self, start_signal_id: str) -> None:
-        """Queue the evaluation of ``end_when`` against the initial state (holds a unit of
-        work until done, so the run cannot look quiescent before it)."""
-        self._work.add()
-        self._put(_CheckInitial(start_signal_id))
-
     async def run(self) -> None:
         """The state actor task."""
         work = self._work
@@ -170,11 +182,10 @@ class StateActor:
                     try:
                         await self._apply_commit(message)
                     finally:
-                        message.done.set()
-                elif isinstance(message, _Reduce):
-                    await self._apply_reducers(message)
+                        if message.done is not None:
+                            message.done.set()
                 else:
-                    await self._check_end(message.parent, agent=None)
+                    await self._apply_reducers(message)
             finally:
                 work.done()
 
@@ -204,6 +215,8 @@ class StateActor:
             return
         self.state = new_state
         commit.applied = True
+        if commit.stats is not None:
+            commit.stats.completed += 1
         if values_equal(old_value, commit.value):
             await self._publish_emits(commit)
             return
@@ -305,29 +318,39 @@ class StateActor:
             f"state:{key}:changed", payload, SignalSource(agent, None, parent), Changed(snapshot)
         )
 
-    async def _check_end(
-        self, parent: str, *, agent: str | None, activation: str | None = None
-    ) -> None:
+    def end_reached(
+        self, agent: str | None, activation: str | None
+    ) -> tuple[dict[str, Any], Terminating] | None:
+        """Evaluate ``end_when`` against the state now; when it holds (the first time), the
+        payload and attachment of the ``workflow:terminating`` to publish. A raising
+        ``end_when`` fails the run."""
         if self._end_when is None or self._ended:
-            return
+            return None
         try:
             done = bool(self._end_when(self.state))
         except Exception as exc:
             error: OpenHarnessError = UserCodeError(f"end_when raised: {exc!r}", where="end_when")
             error.__cause__ = exc
             self._run.fail(error)
-            return
-        if done:
-            self._ended = True
-            if not self._drain:
-                self.frozen = True
+            return None
+        if not done:
+            return None
+        self._ended = True
+        if not self._drain:
+            self.frozen = True
+        payload = {
+            "reason": "end_when",
+            "agent": agent,
+            "mode": "drain" if self._drain else "cancel",
+        }
+        return payload, Terminating(activation)
+
+    async def _check_end(
+        self, parent: str, *, agent: str | None, activation: str | None = None
+    ) -> None:
+        terminating = self.end_reached(agent, activation)
+        if terminating is not None:
+            payload, attachment = terminating
             await self._run.publish(
-                "workflow:terminating",
-                {
-                    "reason": "end_when",
-                    "agent": agent,
-                    "mode": "drain" if self._drain else "cancel",
-                },
-                SignalSource(agent, None, parent),
-                Terminating(activation),
+                "workflow:terminating", payload, SignalSource(agent, None, parent), attachment
             )

@@ -26,6 +26,16 @@ class Usage:
             + self.cache_creation_input_tokens
         )
 
+    def to_dict(self) -> dict[str, int]:
+        """The counts as a dict (what ``attrs.asdict`` gives, written out: one is built per
+        harness call)."""
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_input_tokens": self.cache_read_input_tokens,
+            "cache_creation_input_tokens": self.cache_creation_input_tokens,
+        }
+
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):
             return NotImplemented

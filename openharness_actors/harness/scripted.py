@@ -82,6 +82,8 @@ class ScriptedHarness:
         self.calls.append(request)
         item = self._next_item(request.agent)
         limiter = self._limiter or current_call_limiter()
+        if limiter is None:  # the common case: no context manager to enter
+            return await self._reply(request, item, emit)
         async with limited_call(limiter, (len(request.prompt) + 3) // 4) as call:
             result = await self._reply(request, item, emit)
             call.used_tokens = result.usage.total_tokens
