@@ -8,50 +8,24 @@ import json
 from pathlib import Path
 from typing import Any
 
-import attrs
+from approvalflow import AGENTS, OPTIONS, echo, wf
 
-from openharness_actors import (
-    HarnessRequest,
-    Journal,
-    ScriptedHarness,
-    SqliteSignalStore,
-    create_workflow,
-    run_batch,
-)
+from openharness_actors import Journal, ScriptedHarness, SqliteSignalStore, run_batch
+
+STOP_WHEN_PUBLISHED: dict[str, Any] = {**OPTIONS, "end_when": lambda s: s.final is not None}
+INPUTS = [{"topic": "ai"}, {"topic": "bees"}]
 
 
-@attrs.frozen
-class Review:
-    id: str
-    topic: str
-    draft: str | None = None
-    final: str | None = None
-
-
-wf = create_workflow(Review)
-AGENTS: dict[str, Any] = {
-    "writer": wf.agent(
-        prompt="write {{ topic }}",
-        activate_on="workflow:start",
-        updates="draft",
-        emits=["approval:requested"],
-    ),
-    "publisher": wf.agent(
-        prompt="publish {{ draft }} ({{ signal.payload.note }})",
-        activate_on="approval:granted",
-        updates="final",
-    ),
-}
-OPTIONS: dict[str, Any] = {
-    "external": ["approval:*"],
-    "on_wait": "suspend",
-    "end_when": lambda s: s.final is not None,
-}
-INPUTS = [{"id": "a", "topic": "ai"}, {"id": "b", "topic": "bees"}]
-
-
-def echo(request: HarnessRequest) -> str:
-    return f"<{request.prompt}>"
+async def _batch(store: SqliteSignalStore, results: Path, harness: ScriptedHarness) -> Any:
+    return await run_batch(
+        wf,
+        INPUTS,
+        agents=AGENTS,
+        harness=harness,
+        journal=Journal(store),
+        results_path=results,
+        **STOP_WHEN_PUBLISHED,
+    )
 
 
 async def test_suspended_cases_are_counted_and_resumed_by_a_second_batch(tmp_path: Path) -> None:
@@ -62,52 +36,36 @@ async def test_suspended_cases_are_counted_and_resumed_by_a_second_batch(tmp_pat
     store = SqliteSignalStore(tmp_path / "journal.db")
     results = tmp_path / "results.jsonl"
     first = ScriptedHarness(default=echo)
-    batch = await run_batch(
-        wf,
-        INPUTS,
-        agents=AGENTS,
-        harness=first,
-        journal=Journal(store),
-        results_path=results,
-        **OPTIONS,
-    )
+    batch = await _batch(store, results, first)
     assert sorted(c.agent for c in first.calls) == ["writer", "writer"]
     metrics = batch.metrics
     assert (metrics.cases, metrics.succeeded, metrics.failed, metrics.suspended) == (2, 0, 0, 2)
     assert batch.failures == []
     assert [(c.case_id, c.status, c.run_id) for c in batch.suspended] == [
-        ("a", "suspended", "case-a"),
-        ("b", "suspended", "case-b"),
+        ("0", "suspended", "case-0"),
+        ("1", "suspended", "case-1"),
     ]
     lines = [json.loads(line) for line in results.read_text().splitlines()]
     assert [line["status"] for line in lines] == ["suspended", "suspended"]
 
     resumer = ScriptedHarness(default=echo)
     approved = await wf.resume(
-        "case-a",
+        "case-0",
         journal=Journal(store),
         agents=AGENTS,
         harness=resumer,
         signals=[("approval:granted", {"note": "ok"})],
-        **OPTIONS,
+        **STOP_WHEN_PUBLISHED,
     )
     assert [c.agent for c in resumer.calls] == ["publisher"]
     assert approved.status == "terminated"
 
     again = ScriptedHarness(default=echo)
-    second = await run_batch(
-        wf,
-        INPUTS,
-        agents=AGENTS,
-        harness=again,
-        journal=Journal(store),
-        results_path=results,
-        **OPTIONS,
-    )
+    second = await _batch(store, results, again)
     assert again.calls == []
     by_case = {c.case_id: c for c in second.results}
-    assert by_case["a"].status == "terminated"
-    assert by_case["a"].state["final"] == "<publish <write ai> (ok)>"
-    assert by_case["b"].status == "suspended" and by_case["b"].state["final"] is None
+    assert by_case["0"].status == "terminated"
+    assert by_case["0"].state["final"] == "<publish <write ai> (ok)>"
+    assert by_case["1"].status == "suspended" and by_case["1"].state["final"] is None
     metrics = second.metrics
     assert (metrics.succeeded, metrics.failed, metrics.suspended, metrics.ran) == (1, 0, 1, 2)
