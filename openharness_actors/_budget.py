@@ -1,7 +1,7 @@
 """Budgets: stop a run or a batch once its model calls have spent what it may spend.
 
-``budget=Budget(usd=..., input_tokens=..., output_tokens=...)`` on ``run_reactive`` (and
-``resume``) or ``run_batch``. A :class:`BudgetLedger` is the account: every harness call's
+``budget=Budget(usd=..., input_tokens=..., output_tokens=...)`` on ``run_reactive``,
+``resume``, ``Engine.start`` or ``run_batch``. A :class:`BudgetLedger` is the account: every harness call's
 ``usage`` and ``cost_usd`` are charged to it, per agent. Each agent's harness is wrapped, when
 the run is prepared, in a :class:`BudgetGate` that refuses to start a call once the ledger
 has reached its budget (a :class:`HarnessError` with ``code="budget_exceeded"``, not
@@ -18,15 +18,15 @@ counts every prompt token: uncached input, cache reads and cache writes. With ``
 worker process cannot share the driver's ledger: the driver charges each finished case and
 stops handing out cases once the budget is reached (calls of cases already running finish).
 
-This module owns the ledger, the gate and their wiring; it does not run anything itself.
+This module owns the ledger, the gate and their wiring (``Workflow`` gates a run's harnesses
+when it builds the run and awaits it :func:`within_budget`); it does not run anything itself.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -35,7 +35,7 @@ from ._errors import BudgetExceededError, HarnessError, OpenHarnessError
 from .harness.protocol import EventSink, Harness, HarnessRequest, HarnessResult
 
 if TYPE_CHECKING:
-    from ._define._agent import AgentSpec
+    from ._define._options import RunSettings
     from .batch._results import BatchResult, CaseResult
 
 __all__ = [
@@ -45,11 +45,11 @@ __all__ = [
     "BudgetLedger",
     "RunBudget",
     "Spend",
-    "budgeted",
     "ledger_for",
+    "run_budget_for",
+    "within_budget",
 ]
 
-P = ParamSpec("P")
 R = TypeVar("R")
 
 
@@ -205,40 +205,30 @@ class RunBudget:
             gate = self._gates[id(harness)] = BudgetGate(harness, self)
         return gate
 
-    def agents(self, agents: Mapping[str, AgentSpec]) -> dict[str, AgentSpec]:
-        """``agents`` with each agent's own harness gated."""
-        gated: dict[str, AgentSpec] = {}
-        for name, spec in agents.items():
-            own = getattr(spec, "harness", None)
-            gated[name] = spec if own is None else attrs.evolve(spec, harness=self.gate(own))
-        return gated
+
+def run_budget_for(budget: Budget | BudgetLedger | None) -> RunBudget | None:
+    """One run's view of ``budget`` (a batch passes its shared ledger); ``None`` without a
+    budget, or for a value that is not one (the run's validation reports it)."""
+    if isinstance(budget, Budget | BudgetLedger):
+        return RunBudget(ledger_for(budget))
+    return None
 
 
-def budgeted(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Give a run method (``run_reactive``, ``resume``) its ``budget=`` option: the run's
-    harnesses are gated and a run that had a call refused raises
-    :class:`BudgetExceededError`. The method itself never sees ``budget``."""
-
-    @functools.wraps(method)
-    async def run(*args: Any, **kwargs: Any) -> Any:
-        budget = kwargs.pop("budget", None)
-        if budget is None:
-            return await method(*args, **kwargs)
-        run_budget = RunBudget(ledger_for(budget))
-        kwargs["agents"] = run_budget.agents(kwargs["agents"])
-        if kwargs.get("harness") is not None:
-            kwargs["harness"] = run_budget.gate(kwargs["harness"])
-        try:
-            result = await method(*args, **kwargs)
-        except OpenHarnessError as exc:
-            if run_budget.refused and not isinstance(exc, BudgetExceededError):
-                raise run_budget.ledger.error("the run", exc.partial) from exc
-            raise
-        if run_budget.refused:
-            raise run_budget.ledger.error("the run", result)
-        return result
-
-    return cast(Callable[P, Awaitable[R]], run)
+async def within_budget(run_budget: RunBudget | None, run: Awaitable[R]) -> R:
+    """Await ``run`` (a run whose harnesses ``run_budget`` gates); if the budget refused
+    one of its calls, raise :class:`BudgetExceededError` (with the partial result) instead
+    of its result or of the error the refusal caused."""
+    if run_budget is None:
+        return await run
+    try:
+        result = await run
+    except OpenHarnessError as exc:
+        if run_budget.refused and not isinstance(exc, BudgetExceededError):
+            raise run_budget.ledger.error("the run", exc.partial) from exc
+        raise
+    if run_budget.refused:
+        raise run_budget.ledger.error("the run", result)
+    return result
 
 
 class BatchBudget:
@@ -250,8 +240,9 @@ class BatchBudget:
         self.distributed = distributed
         self.stopped = False
 
-    def run_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(options) if self.distributed else {**options, "budget": self.ledger}
+    def settings(self, settings: RunSettings[Any]) -> RunSettings[Any]:
+        """The cases' settings: local cases are charged to the batch's ledger."""
+        return settings if self.distributed else attrs.evolve(settings, budget=self.ledger)
 
     def note(self, result: CaseResult) -> bool:
         """Charge a finished case (distributed); whether to record it: a case the budget

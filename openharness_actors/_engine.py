@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Unpack
 
 import attrs
 import trio
@@ -23,11 +23,11 @@ from ._core._reporting import Reporter
 from ._core._result import WorkflowResult
 from ._core._run import RunCore
 from ._core._signal_log import LogCursor
+from ._define._agent import AgentSpec
+from ._define._options import ENGINE, RunKeywords, RunSettings, settings_for
 from ._define._pattern import PatternLike
 from ._define._workflow import Workflow
-from ._errors import OpenHarnessError, WorkflowCancelledError, WorkflowDefinitionError
-from .journal._resume import run_journaled
-from .recording._plan import resolve_recording
+from ._errors import WorkflowCancelledError
 
 __all__ = ["Engine", "EngineStatistics", "RunHandle", "open_engine"]
 
@@ -118,21 +118,6 @@ class RunHandle(Generic[S]):
         else:
             self._error = exc
 
-    async def _drive(self) -> None:
-        try:
-            self._result = await self._core.execute()
-        except OpenHarnessError as exc:
-            self._error = exc
-        except trio.Cancelled:
-            self._error = WorkflowCancelledError(
-                f"run {self.run_id} was cancelled by its engine's host", partial=self._core.result
-            )
-            raise
-        except Exception as exc:
-            self._error = exc
-        finally:
-            self._done.set()
-
 
 @attrs.frozen
 class EngineStatistics:
@@ -153,45 +138,43 @@ class Engine:
         self._started = 0
         self._finished = 0
 
-    async def start(self, workflow: Workflow[S], **options: Any) -> RunHandle[S]:
-        """Validate and start a run of ``workflow``; ``options`` are those of
-        :meth:`Workflow.run_reactive`, ``journal=`` included (the run is then journaled and
-        can be resumed with :meth:`Workflow.resume`). Engine reporters are added to the run's.
+    async def start(
+        self,
+        workflow: Workflow[S],
+        *,
+        agents: Mapping[str, AgentSpec],
+        state: S | Mapping[str, Any],
+        **options: Unpack[RunKeywords[S]],
+    ) -> RunHandle[S]:
+        """Validate and start a run of ``workflow``; ``agents``, ``state`` and ``options`` are
+        those of :meth:`Workflow.run_reactive`, every one of them: with ``journal=`` the run
+        is journaled (resume it with :meth:`Workflow.resume`), with ``budget=`` its result
+        raises :class:`BudgetExceededError` once the budget refused a call. Engine reporters
+        are added to the run's.
 
-        Raises :class:`WorkflowDefinitionError` (or :class:`StoreError`, when a recording to
-        replay is missing) here, before anything starts.
+        Raises :class:`WorkflowDefinitionError` (:class:`UnknownOptionError` for an option it
+        does not take), or :class:`StoreError` when a recording to replay is missing or the
+        run's journal exists already, here, before anything starts.
         """
-        options["reporters"] = (*self._reporters, *options.get("reporters", ()))
-        journal = options.pop("journal", None)
-        if journal is not None:
-            if options.get("recording") is not None:
-                raise WorkflowDefinitionError(
-                    "give either recording= or journal=: a journaled run is recorded by its journal"
-                )
-            started: RunHandle[S] = await self._nursery.start(
-                self._run_journaled, workflow, journal, options
-            )
-            return started
-        if options.get("recording") is not None:
-            options["recording"] = await resolve_recording(options["recording"])
-        core = workflow.prepare(**options)
-        handle: RunHandle[S] = RunHandle(core)
-        self._handles.add(handle)
-        self._started += 1
-        self._nursery.start_soon(self._run, handle, name=f"openharness run {core.run_id}")
-        await trio.lowlevel.checkpoint()
-        return handle
+        settings: RunSettings[S] = settings_for(ENGINE, agents, options)
+        if self._reporters:
+            settings = attrs.evolve(settings, reporters=(*self._reporters, *settings.reporters))
+        name = "openharness run" + (f" {settings.run_id}" if settings.run_id else "")
+        started: RunHandle[S] = await self._nursery.start(
+            self._run, workflow, settings, state, name=name
+        )
+        return started
 
-    async def _run_journaled(
+    async def _run(
         self,
         workflow: Workflow[Any],
-        journal: Any,
-        options: dict[str, Any],
+        settings: RunSettings[Any],
+        state: Any,
         task_status: trio.TaskStatus[RunHandle[Any]] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """A journaled run (its lock and journal are the journal's; see ``journal._resume``):
-        the handle is handed out once the run is prepared, errors before that are raised by
-        :meth:`start`."""
+        """One run, the way every run goes (``Workflow._execute``): the handle is handed out
+        once the run is built; an error before that is raised by :meth:`start`, one after it
+        is kept in the handle (host cancellation still propagates)."""
         handle: RunHandle[Any] | None = None
 
         def on_core(core: RunCore) -> None:
@@ -202,12 +185,12 @@ class Engine:
             task_status.started(handle)
 
         try:
-            result = await run_journaled(workflow, journal, options, on_core=on_core)
+            result = await workflow._execute(settings, state, on_core=on_core)
         except BaseException as exc:
             if handle is None:
                 raise
             handle._fail(exc)
-            if isinstance(exc, trio.Cancelled):
+            if not isinstance(exc, Exception):  # host cancellation, KeyboardInterrupt
                 raise
         else:
             assert handle is not None
@@ -217,13 +200,6 @@ class Engine:
                 handle._done.set()
                 self._handles.discard(handle)
                 self._finished += 1
-
-    async def _run(self, handle: RunHandle[Any]) -> None:
-        try:
-            await handle._drive()
-        finally:
-            self._handles.discard(handle)
-            self._finished += 1
 
     def cancel_all(self) -> None:
         """Cancel every run still going."""

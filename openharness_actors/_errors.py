@@ -25,6 +25,7 @@ __all__ = [
     "RestartIntensityError",
     "StoreError",
     "TemplateError",
+    "UnknownOptionError",
     "UnstorableValueError",
     "UserCodeError",
     "WorkerLostError",
@@ -67,6 +68,22 @@ class WorkflowDefinitionError(OpenHarnessError, ValueError):
         super().__init__(message)
         self.agent = agent
         self.problems = tuple(problems) or (message,)
+
+
+class UnknownOptionError(WorkflowDefinitionError, TypeError):
+    """A run was given an option its entry point does not take: a misspelt name, or one that
+    belongs elsewhere (``state=`` on ``resume``). Raised before anything runs.
+
+    Also a ``TypeError``, like Python's own "unexpected keyword argument" (which is what an
+    unknown option raised before the options had one definition), so code catching either
+    keeps working. ``unknown`` names the refused options, ``known`` the run options that entry
+    point takes (besides its own parameters, such as ``agents`` and ``state``).
+    """
+
+    def __init__(self, message: str, *, unknown: Sequence[str], known: Sequence[str]) -> None:
+        super().__init__(message)
+        self.unknown = tuple(unknown)
+        self.known = tuple(known)
 
 
 class ExternalSignalError(OpenHarnessError, ValueError):

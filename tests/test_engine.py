@@ -174,3 +174,79 @@ async def test_engine_start_accepts_journal(tmp_path: Any) -> None:
     assert names[0] == "workflow:start" and names[-1] == "workflow:end"
     (info,) = await list_journals(store, "engine-job")
     assert info.status == "completed"
+
+
+def _chain(length: int) -> tuple[Any, dict[str, Any]]:
+    """``length`` agents, each woken by the one before; one output token a call."""
+    chained = create_workflow(dict)
+    agents = {
+        f"a{n}": chained.agent(
+            prompt="step",
+            activate_on=["workflow:start" if n == 0 else f"step:{n - 1}"],
+            emits=[f"step:{n}"],
+            updates=f"s{n}",
+        )
+        for n in range(length)
+    }
+    return chained, agents
+
+
+async def test_engine_start_applies_a_budget() -> None:
+    """Engine.start takes budget= like run_reactive: once spent no call starts, the handle's
+    result raises BudgetExceededError with the partial result, and the host goes on."""
+    from openharness_actors import Budget, BudgetExceededError
+
+    chained, agents = _chain(5)
+    harness = ScriptedHarness(default="abcd")  # one output token a call
+    async with open_engine() as engine:
+        handle = await engine.start(
+            chained,
+            agents=agents,
+            state={f"s{n}": None for n in range(5)},
+            harness=harness,
+            budget=Budget(output_tokens=2),
+        )
+        names = [s.name async for s in handle.signals()]
+        with pytest.raises(BudgetExceededError) as caught:
+            await handle.result()
+        assert engine.statistics().finished == 1
+    assert len(harness.calls) == 2
+    assert caught.value.spent.output_tokens == 2
+    partial = caught.value.partial
+    assert partial is not None and partial.state["s1"] == "abcd" and partial.state["s2"] is None
+    assert names[-1] == "workflow:end"
+
+
+async def test_engine_start_with_journal_and_budget_resumes_without_repeating(
+    tmp_path: Any,
+) -> None:
+    """A journaled engine run stopped by its budget is journaled as far as it went; resumed
+    with a larger budget it finishes, making only the calls that had not been made."""
+    from openharness_actors import Budget, BudgetExceededError, Journal, SqliteSignalStore
+
+    chained, agents = _chain(4)
+    store = SqliteSignalStore(tmp_path / "journal.db")
+    first = ScriptedHarness(default="abcd")
+    async with open_engine() as engine:
+        handle = await engine.start(
+            chained,
+            agents=agents,
+            state={f"s{n}": None for n in range(4)},
+            harness=first,
+            journal=Journal(store),
+            run_id="spent",
+            budget=Budget(output_tokens=2),
+        )
+        with pytest.raises(BudgetExceededError):
+            await handle.result()
+    assert [c.agent for c in first.calls] == ["a0", "a1"]
+    second = ScriptedHarness(default="abcd")
+    result = await chained.resume(
+        "spent",
+        journal=Journal(store),
+        agents=agents,
+        harness=second,
+        budget=Budget(output_tokens=10),
+    )
+    assert [c.agent for c in second.calls] == ["a2", "a3"]
+    assert result.state == {f"s{n}": "abcd" for n in range(4)}

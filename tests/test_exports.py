@@ -77,6 +77,7 @@ PINNED: dict[str, set[str]] = {
         "SqliteSignalStore",
         "StoreError",
         "TemplateError",
+        "UnknownOptionError",
         "UnstorableValueError",
         "Usage",
         "UserCodeError",

@@ -13,9 +13,9 @@ from openharness_actors import ScriptedHarness, WorkflowDefinitionError, create_
 
 pytest.importorskip("cloudpickle")
 
-from openharness_actors.batch._case import default_state, run_case
+from openharness_actors._define._options import RunSettings
+from openharness_actors.batch._case import CaseJob, default_state, run_case
 from openharness_actors.batch.ray._shipping import is_key_like, ship, unship
-from openharness_actors.batch.ray._worker import Job
 
 
 @attrs.frozen
@@ -49,19 +49,17 @@ async def test_lambdas_and_closures_travel() -> None:
         updates="answer",
         when=lambda ctx: ctx.state.id >= 0,
     )
-    job = Job(
+    job = CaseJob(
         wf,
         default_state(wf),
-        {
-            "agents": {"solver": solver},
-            "harness": ScriptedHarness(default=lambda r: r.prompt + suffix),
-            "end_when": lambda s: s.answer is not None,
-        },
+        RunSettings(
+            agents={"solver": solver},
+            harness=ScriptedHarness(default=lambda r: r.prompt + suffix),
+            end_when=lambda s: s.answer is not None,
+        ),
     )
-    copy: Job = unship(ship(job))
-    result = await run_case(
-        copy.workflow, {"id": 3}, "3", 0, copy.make_state, copy.run_options, probe=True
-    )
+    copy: CaseJob = unship(ship(job))
+    result = await run_case(copy, {"id": 3}, "3", 0, probe=True)
     assert result.ok and result.state == {"id": 3, "answer": "case 3!"}
 
 

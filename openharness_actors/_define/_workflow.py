@@ -3,40 +3,49 @@
 This module validates: every problem with an agent is found when it is defined (patterns,
 ``updates`` key, template paths, emits, options), and every problem with a run before any
 signal is published or harness called (unknown keys for dict states, missing harness, harness
-preflight, options). All problems found are reported together in one
-:class:`WorkflowDefinitionError`. It starts no task itself: runs belong to ``_run``.
+preflight, and the run options, which ``_options`` defines and validates). All problems found
+are reported together in one :class:`WorkflowDefinitionError`. Every run is built by
+``Workflow._build`` and run by ``Workflow._execute`` (or ``_resume``), whichever entry point it
+came from; it starts no task itself: the run's tasks belong to the core (``_core._run``).
 """
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, Generic, Literal, TypeVar, Unpack, overload
 
-from .._budget import Budget, budgeted
+from .._budget import RunBudget, run_budget_for, within_budget
 from .._core._ambient import ambient_observers
 from .._core._extension import RunExtension
-from .._core._external import ExternalInput
-from .._core._reporting import Reporter
 from .._core._result import WorkflowResult
 from .._core._routing import RoutingTable
-from .._core._run import DEFAULT_MAX_ACTIVATIONS, RunCore, RunOptions
+from .._core._run import RunCore, RunOptions
 from .._core._signal import Signal
-from .._core._supervisor import ON_ERROR_CHOICES, RestartPolicy
+from .._core._supervisor import ON_ERROR_CHOICES
 from .._errors import TemplateError, WorkflowDefinitionError
 from .._json import to_jsonable
 from .._logging import get_logger
 from ..harness.protocol import Harness
-from ..journal._journal import Journal, JournalPlan
+from ..journal._journal import Journal
 from ..journal._resume import resume_run, run_journaled
-from ..recording._plan import RecordingOption, plan_recording, resolve_recording
+from ..recording._plan import RecordingPlan, plan_recording, resolve_recording
 from ._agent import AgentContext, AgentSpec, coerce_sequence, emit_name_problem
 from ._all_of import AllOf
 from ._check import Finding, check_flow, log_findings
 from ._flow import build_flow
 from ._graph import render_graph
+from ._options import (
+    PREPARE,
+    RESUME,
+    RUN,
+    PrepareKeywords,
+    ResumeKeywords,
+    RunKeywords,
+    RunSettings,
+    settings_for,
+)
 from ._pattern import Pattern, PatternLike, compile_pattern
 from ._policy import RetryPolicy
 from ._state import StateModel
@@ -299,31 +308,47 @@ class Workflow(Generic[S]):
         *,
         agents: Mapping[str, AgentSpec],
         state: S | Mapping[str, Any],
-        harness: Harness | None = None,
-        end_when: Callable[[S], Any] | None = None,
-        timeout: float | None = None,
-        reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
-        reporters: Sequence[Reporter] = (),
-        max_activations: int | None = DEFAULT_MAX_ACTIVATIONS,
-        run_id: str | None = None,
-        on_end: Literal["cancel", "drain"] = "cancel",
-        restart: RestartPolicy | None = None,
-        mailbox_size: int = 64,
-        inbox_size: int = 256,
         observers: Sequence[Callable[[Signal], None]] = (),
         extensions: Sequence[RunExtension] = (),
-        recording: RecordingOption = None,
-        external: Sequence[PatternLike] | None = None,
-        on_wait: Literal["wait", "suspend"] = "wait",
+        **options: Unpack[PrepareKeywords[S]],
     ) -> RunCore:
         """Validate a run's definition and build it, without starting it.
 
-        ``recording`` is the :meth:`run_reactive` option; modes that look a recording up
-        (``replay``, ``auto``) must be given already resolved (``await recording.resolve()``).
-        Raises :class:`WorkflowDefinitionError` listing every problem. Used by
-        :meth:`run_reactive` and by engines; most users never call it.
+        ``options`` are :meth:`run_reactive`'s, but for ``journal`` and ``budget`` (they
+        need the run to be run: use :meth:`run_reactive` or :meth:`Engine.start`). Modes of
+        ``recording`` that look a recording up (``replay``, ``auto``) must be given already
+        resolved (``await recording.resolve()``). ``observers`` see every signal as it is
+        logged, ``extensions`` hook into the run (engine internals). Raises
+        :class:`WorkflowDefinitionError` listing every problem (:class:`UnknownOptionError`
+        for an option it does not take). Used by benchmarks and tools; most users never
+        call it.
         """
-        plan = plan_recording(recording)
+        settings: RunSettings[S] = settings_for(PREPARE, agents, options)
+        return self._build(
+            settings,
+            state,
+            plan=plan_recording(settings.recording),
+            observers=observers,
+            extensions=extensions,
+        )
+
+    def _build(
+        self,
+        settings: RunSettings[Any],
+        state: Any,
+        *,
+        plan: RecordingPlan | None,
+        run_budget: RunBudget | None = None,
+        observers: Sequence[Callable[[Signal], None]] = (),
+        extensions: Sequence[RunExtension] = (),
+    ) -> RunCore:
+        """Validate ``settings`` and the agents against ``state``, and build the run: the
+        harnesses chosen per agent are gated by ``run_budget`` and then wrapped by ``plan``
+        (the resolved ``recording``, or the journal's). Every run is built here, once.
+
+        Raises :class:`WorkflowDefinitionError` listing every problem found.
+        """
+        agents = settings.agents
         problems: list[str] = []
         if not isinstance(agents, Mapping) or not agents:
             raise WorkflowDefinitionError("agents must be a non-empty mapping of name -> agent")
@@ -360,7 +385,9 @@ class Workflow(Generic[S]):
                         f"(keys: {', '.join(sorted(keys)) or 'none'})"
                     )
                 agent_problems.extend(self._template_problems(spec, keys))
-            chosen = spec.harness or harness
+            chosen = spec.harness or settings.harness
+            if run_budget is not None and isinstance(chosen, Harness):
+                chosen = run_budget.gate(chosen)
             if plan is not None:
                 chosen = plan.harness_for(name, chosen, spec.needs_harness)
             harnesses[name] = chosen
@@ -374,47 +401,8 @@ class Workflow(Generic[S]):
                 f"no harness for agent(s) {', '.join(repr(n) for n in missing_harness)}: pass "
                 "harness= to the run or to the agent"
             )
-        if harness is not None and not isinstance(harness, Harness):
-            problems.append(f"harness {harness!r} does not implement the Harness protocol")
-
-        reducer_list: list[tuple[Pattern, Callable[[Any, Signal], Any]]] = []
-        for raw, reducer in (reducers or {}).items():
-            try:
-                pattern = compile_pattern(raw)
-            except WorkflowDefinitionError as exc:
-                problems.append(f"reducer: {exc}")
-                continue
-            if not callable(reducer):
-                problems.append(f"reducer for {pattern.source!r} is not callable")
-                continue
-            reducer_list.append((pattern, reducer))
-
-        if end_when is not None and not callable(end_when):
-            problems.append("end_when must be callable (state -> bool)")
-        if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
-            problems.append(f"timeout must be a positive number of seconds, not {timeout!r}")
-        if max_activations is not None and not (
-            isinstance(max_activations, int) and max_activations >= 1
-        ):
-            problems.append(f"max_activations must be an integer >= 1, not {max_activations!r}")
-        if restart is not None and not isinstance(restart, RestartPolicy):
-            problems.append(f"restart must be a RestartPolicy, not {restart!r}")
-        if on_end not in ("cancel", "drain"):
-            problems.append(f"on_end must be 'cancel' or 'drain', not {on_end!r}")
-        if not (isinstance(mailbox_size, int) and mailbox_size >= 0) and mailbox_size != math.inf:
-            problems.append(f"mailbox_size must be an integer >= 0, not {mailbox_size!r}")
-        if not (isinstance(inbox_size, int) and inbox_size >= 1) and inbox_size != math.inf:
-            problems.append(f"inbox_size must be an integer >= 1, not {inbox_size!r}")
-        for reporter in reporters:
-            if not callable(getattr(reporter, "on_signal", None)):
-                problems.append(f"reporter {reporter!r} has no on_signal(signal) method")
-        external_input = ExternalInput.build(
-            external,
-            agents,
-            on_wait,
-            journaled=isinstance(recording, JournalPlan),
-            problems=problems,
-        )
+        checked = settings.validate()
+        problems.extend(checked.problems)
         if problems:
             raise _definition_error("run", problems, first_bad_agent)
         if plan is not None:
@@ -427,26 +415,27 @@ class Workflow(Generic[S]):
                 preflighted.add(id(chosen))
                 chosen.preflight()
 
+        external = checked.external
         options = RunOptions(
             agents=dict(agents),
             harnesses=harnesses,
             state=snapshot,
             routing=self._routing(
-                agents, reducer_list, () if external_input is None else external_input.patterns
+                agents, checked.reducers, () if external is None else external.patterns
             ),
-            reducers=tuple(reducer_list),
-            end_when=end_when,
-            on_end=on_end,
-            restart=restart,
-            timeout=float(timeout) if timeout is not None else None,
-            max_activations=max_activations,
-            reporters=tuple(reporters),
-            run_id=run_id,
-            mailbox_size=mailbox_size,
-            inbox_size=inbox_size,
+            reducers=checked.reducers,
+            end_when=settings.end_when,
+            on_end=settings.on_end,
+            restart=settings.restart,
+            timeout=float(settings.timeout) if settings.timeout is not None else None,
+            max_activations=settings.max_activations,
+            reporters=tuple(settings.reporters),
+            run_id=settings.run_id,
+            mailbox_size=settings.mailbox_size,
+            inbox_size=settings.inbox_size,
             observers=(*observers, *ambient_observers()),
             extensions=tuple(extensions),
-            external=external_input,
+            external=external,
         )
         return RunCore(model, options)
 
@@ -476,43 +465,29 @@ class Workflow(Generic[S]):
         self._routing_cache[key] = (tuple(agents.values()), table)
         return table
 
-    @budgeted
     async def run_reactive(
         self,
         *,
         agents: Mapping[str, AgentSpec],
         state: S | Mapping[str, Any],
-        harness: Harness | None = None,
-        end_when: Callable[[S], Any] | None = None,
-        timeout: float | None = None,
-        reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
-        reporters: Sequence[Reporter] = (),
-        max_activations: int | None = DEFAULT_MAX_ACTIVATIONS,
-        run_id: str | None = None,
-        on_end: Literal["cancel", "drain"] = "cancel",
-        restart: RestartPolicy | None = None,
-        mailbox_size: int = 64,
-        inbox_size: int = 256,
-        recording: RecordingOption = None,
-        journal: Journal | None = None,
-        budget: Budget | None = None,
-        external: Sequence[PatternLike] | None = None,
-        on_wait: Literal["wait", "suspend"] = "wait",
+        **options: Unpack[RunKeywords[S]],
     ) -> WorkflowResult[S]:
         """Run the workflow once, in the calling task, and return its result.
 
-        ``agents`` maps names to agents; ``state`` is the initial state; ``harness`` serves
-        agents without their own. ``end_when(state)`` is checked after every state change
-        and against the initial state; when it holds the run ends early (``on_end="cancel"``
-        cancels in-flight activations and freezes the state; ``"drain"`` lets them finish).
-        Otherwise the run ends at quiescence. ``timeout`` is in seconds. ``reducers`` map a
-        signal pattern to ``(state, signal) -> state``, applied by the state actor.
-        ``restart`` makes the run a supervisor that restarts crashed agents
-        (:class:`RestartPolicy`) instead of failing.
-        ``max_activations`` guards against signal loops: at most this many activations per
-        run (default 10,000), then :class:`ActivationLimitError`; ``None`` is unbounded. ``mailbox_size``/``inbox_size``
-        bound agent mailboxes and the broker inbox. ``recording`` records the run into a
-        store or replays a recording instead of calling harnesses: a
+        ``agents`` maps names to agents; ``state`` is the initial state. The ``options`` are
+        defined, with their defaults, in one place: ``openharness_actors._define._options``
+        (``RunSettings``). In short: ``harness`` serves agents without their own.
+        ``end_when(state)`` is checked after every state change and against the initial
+        state; when it holds the run ends early (``on_end="cancel"`` cancels in-flight
+        activations and freezes the state; ``"drain"`` lets them finish). Otherwise the run
+        ends at quiescence. ``timeout`` is in seconds. ``reducers`` map a signal pattern to
+        ``(state, signal) -> state``, applied by the state actor. ``reporters`` see every
+        signal. ``restart`` makes the run a supervisor that restarts crashed agents
+        (:class:`RestartPolicy`) instead of failing. ``max_activations`` guards against
+        signal loops: at most this many activations per run (default 10,000), then
+        :class:`ActivationLimitError`; ``None`` is unbounded. ``mailbox_size``/``inbox_size``
+        bound agent mailboxes and the broker inbox. ``run_id`` names the run. ``recording``
+        records the run into a store or replays a recording instead of calling harnesses: a
         :class:`~openharness_actors.Recording`, a mode string (``"live"``, ``"record"``,
         ``"replay"``, ``"auto"``) with the default store, or ``None`` (live); the result's
         ``recording_id`` names the recording written or replayed. ``journal``
@@ -528,83 +503,58 @@ class Workflow(Generic[S]):
         in the calling task, nothing can send, so prefer ``on_wait="suspend"`` here and
         :meth:`Engine.start` for a run that waits.
 
-        Raises :class:`WorkflowDefinitionError` before anything runs;
+        Raises :class:`WorkflowDefinitionError` before anything runs (its subclass
+        :class:`UnknownOptionError`, also a ``TypeError``, for an option it does not take);
         :class:`WorkflowTimeoutError`, :class:`HarnessError`, :class:`UserCodeError`,
         :class:`ActivationLimitError`, :class:`ReplayDivergenceError` with ``partial`` when the
         run fails; :class:`StoreError` before anything runs when a recording to replay is
         missing. Host cancellation propagates after ``workflow:end`` is written.
         """
-        if journal is not None:
-            if recording is not None:
-                raise WorkflowDefinitionError(
-                    "give either recording= or journal=: a journaled run is recorded by its journal"
-                )
-            journaled: WorkflowResult[S] = await run_journaled(
-                self,
-                journal,
-                dict(
-                    agents=agents,
-                    state=state,
-                    harness=harness,
-                    end_when=end_when,
-                    timeout=timeout,
-                    reducers=reducers,
-                    reporters=reporters,
-                    max_activations=max_activations,
-                    run_id=run_id,
-                    on_end=on_end,
-                    restart=restart,
-                    mailbox_size=mailbox_size,
-                    inbox_size=inbox_size,
-                    external=external,
-                    on_wait=on_wait,
-                ),
-            )
-            return journaled
-        plan = await resolve_recording(recording)
-        core = self.prepare(
-            agents=agents,
-            state=state,
-            harness=harness,
-            end_when=end_when,
-            timeout=timeout,
-            reducers=reducers,
-            reporters=reporters,
-            max_activations=max_activations,
-            run_id=run_id,
-            on_end=on_end,
-            restart=restart,
-            mailbox_size=mailbox_size,
-            inbox_size=inbox_size,
-            recording=plan,
-            external=external,
-            on_wait=on_wait,
+        settings: RunSettings[S] = settings_for(RUN, agents, options)
+        return await self._execute(settings, state)
+
+    async def _execute(
+        self,
+        settings: RunSettings[Any],
+        state: Any,
+        *,
+        on_core: Callable[[RunCore], None] | None = None,
+    ) -> WorkflowResult[S]:
+        """Run with ``settings`` from ``state``: every run of this workflow goes through here
+        (``run_reactive``, ``Engine.start``, a batch case). ``on_core`` is called with the
+        built run before it starts (an engine's handle)."""
+        run_budget = run_budget_for(settings.budget)
+        if settings.journal is not None:
+            journaled = run_journaled(self, settings, state, run_budget=run_budget, on_core=on_core)
+            result: WorkflowResult[S] = await within_budget(run_budget, journaled)
+            return result
+        return await within_budget(
+            run_budget, self._execute_live(settings, state, run_budget, on_core)
         )
+
+    async def _execute_live(
+        self,
+        settings: RunSettings[Any],
+        state: Any,
+        run_budget: RunBudget | None,
+        on_core: Callable[[RunCore], None] | None,
+    ) -> WorkflowResult[S]:
+        plan = await resolve_recording(settings.recording)
+        core = self._build(settings, state, plan=plan, run_budget=run_budget)
+        if on_core is not None:
+            on_core(core)
         result: WorkflowResult[S] = await (plan.execute(core) if plan else core.execute())
         return result
 
-    @budgeted
     async def resume(
         self,
         run_id: str,
         *,
         journal: Journal,
         agents: Mapping[str, AgentSpec],
-        harness: Harness | None = None,
         force: bool = False,
-        end_when: Callable[[S], Any] | None = None,
-        timeout: float | None = None,
-        reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None,
-        reporters: Sequence[Reporter] = (),
-        max_activations: int | None = DEFAULT_MAX_ACTIVATIONS,
-        on_end: Literal["cancel", "drain"] = "cancel",
-        restart: RestartPolicy | None = None,
-        mailbox_size: int = 64,
-        inbox_size: int = 256,
-        budget: Budget | None = None,
-        external: Sequence[PatternLike] | None = None,
-        on_wait: Literal["wait", "suspend"] = "wait",
         signals: Sequence[tuple[str, Mapping[str, Any] | None]] = (),
+        **options: Unpack[ResumeKeywords[S]],
     ) -> WorkflowResult[S]:
         """Finish run ``run_id`` after a crash, kill or cancellation, from its ``journal``.
 
@@ -612,8 +562,9 @@ class Workflow(Generic[S]):
         attempt completed is answered from the journal (the model is not called again), the
         others are made live; the result is what an uninterrupted run would have given (see
         ``openharness_actors.journal._resume`` for the exact guarantee). Pass the same agents,
-        harness and options as the original run: a changed definition is refused unless
-        ``force=True``. The resumed attempt is journaled too.
+        harness and options as the original run (those of :meth:`run_reactive`, but for
+        ``state``, ``recording`` and ``run_id``, which the journal has): a changed definition
+        is refused unless ``force=True``. The resumed attempt is journaled too.
 
         A run that ended ``"suspended"`` (``on_wait="suspend"``) is resumed the same way,
         with its ``external`` patterns and the external ``signals`` (``(name, payload)``
@@ -621,31 +572,28 @@ class Workflow(Generic[S]):
         run goes on (it may suspend again; with no signals it suspends again at once).
 
         Raises :class:`StoreError` when the run has no journal or another process is running
-        or resuming it; :class:`WorkflowDefinitionError` when the workflow changed; then
-        whatever the run itself raises.
+        or resuming it; :class:`WorkflowDefinitionError` when the workflow changed (or
+        :class:`UnknownOptionError` for an option it does not take); then whatever the run
+        itself raises.
         """
-        result: WorkflowResult[S] = await resume_run(
-            self,
-            run_id,
-            journal,
-            dict(
-                agents=agents,
-                harness=harness,
-                end_when=end_when,
-                timeout=timeout,
-                reducers=reducers,
-                reporters=reporters,
-                max_activations=max_activations,
-                on_end=on_end,
-                restart=restart,
-                mailbox_size=mailbox_size,
-                inbox_size=inbox_size,
-                external=external,
-                on_wait=on_wait,
-            ),
-            force=force,
-            signals=signals,
+        settings: RunSettings[S] = settings_for(RESUME, agents, options, journal=journal)
+        return await self._resume(run_id, settings, force=force, signals=signals)
+
+    async def _resume(
+        self,
+        run_id: str,
+        settings: RunSettings[Any],
+        *,
+        force: bool = False,
+        signals: Sequence[tuple[str, Mapping[str, Any] | None]] = (),
+    ) -> WorkflowResult[S]:
+        """Resume run ``run_id`` with ``settings`` (which name its journal): ``resume`` and
+        a batch case whose journal exists."""
+        run_budget = run_budget_for(settings.budget)
+        resuming = resume_run(
+            self, run_id, settings, run_budget=run_budget, force=force, signals=signals
         )
+        result: WorkflowResult[S] = await within_budget(run_budget, resuming)
         return result
 
 

@@ -36,8 +36,8 @@ __all__ = ["BatchBook", "known_total", "pending_cases"]
 class BatchBook:
     """The driver's account of one batch, whichever executor runs the cases.
 
-    It holds the results read back from the results file (resume), records each finished
-    case (results file first, then counters and progress), counts the cases in flight
+    It holds the results read back from the results file (resume; suspended cases are not
+    taken back: they run again, resumed from their journals), records each finished case (results file first, then counters and progress), counts the cases in flight
     (``running``, kept by the executor) and builds the :class:`BatchResult`. Open it with
     :meth:`open`; :meth:`aclose` closes the results file.
     """
@@ -54,7 +54,7 @@ class BatchBook:
         self._printer = printer
         self.total = total
         self._results: dict[int, CaseResult] = {}
-        self.done = self.failed = self.running = self.resumed = self.ran = 0
+        self.done = self.failed = self.suspended = self.running = self.resumed = self.ran = 0
         self._started = trio.current_time()
         self.on_record: Callable[[CaseResult], bool] | None = None  # False: leave it pending
         self.stop_starting: Callable[[], bool] | None = None
@@ -72,7 +72,10 @@ class BatchBook:
         """Read ``results_path`` (resume) and open it for appending."""
         path = Path(results_path) if results_path is not None else None
         previous = await trio.to_thread.run_sync(load_results, path) if path else {}
-        keep = {cid: r for cid, r in previous.items() if r.ok or not retry_failed}
+        # a suspended case is not finished: it is run again (resumed from its journal)
+        keep = {
+            cid: r for cid, r in previous.items() if not r.suspended and (r.ok or not retry_failed)
+        }
         printer = ProgressPrinter() if progress is True else (progress or None)
         return cls(keep, ResultWriter(path) if path else None, printer, total)
 
@@ -97,6 +100,7 @@ class BatchBook:
         self.done += 1
         self.ran += 1
         self.failed += 0 if result.ok else 1
+        self.suspended += 1 if result.suspended else 0
 
     def report(self) -> None:
         """Show the progress callback a fresh snapshot."""
@@ -110,6 +114,7 @@ class BatchBook:
                     trio.current_time() - self._started,
                     self.resumed,
                     model_batch_counts(self.batch_sources),
+                    self.suspended,
                 )
             )
 

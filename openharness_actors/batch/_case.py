@@ -1,8 +1,9 @@
 """One batch case, isolated: build its state, run it (or resume its journal), report it.
 
-Owns :func:`run_case` (every failure becomes the case's result, except an invalid workflow
-found by the probe case: :class:`DefinitionFailure`), the case's run id, and the default
-``state=`` and ``case_id=`` of a batch. Every executor calls it: the local runner and the Ray
+Owns :class:`CaseJob` (what every case of a batch shares: workflow, state builder, run
+settings), :func:`run_case` (every failure becomes the case's result, except an invalid
+workflow found by the probe case: :class:`DefinitionFailure`), the case's run id, and the
+default ``state=`` and ``case_id=`` of a batch. Every executor calls it: the local runner and the Ray
 workers. It knows nothing of results files, progress or concurrency.
 """
 
@@ -15,6 +16,7 @@ import attrs
 import trio
 
 from .._core._result import WorkflowResult
+from .._define._options import RunSettings
 from .._define._state import StateModel
 from .._define._workflow import Workflow
 from .._errors import OpenHarnessError, WorkflowDefinitionError
@@ -23,6 +25,7 @@ from ..journal._journal import list_journals
 from ._results import CaseResult
 
 __all__ = [
+    "CaseJob",
     "DefinitionFailure",
     "case_run_id",
     "default_case_id",
@@ -39,16 +42,19 @@ class DefinitionFailure(Exception):
         self.cause = cause
 
 
-async def run_case(
-    workflow: Workflow[Any],
-    item: Any,
-    cid: str,
-    index: int,
-    make_state: Callable[[Any], Any],
-    run_options: Mapping[str, Any],
-    *,
-    probe: bool,
-) -> CaseResult:
+@attrs.frozen
+class CaseJob:
+    """What every case of a batch shares (it travels once per Ray worker, see
+    ``ray._shipping``): the workflow, the state builder, the run settings and the batch's
+    ``run_id`` (a prefix, a callable of the case id, or ``None``; see :func:`case_run_id`)."""
+
+    workflow: Workflow[Any]
+    make_state: Callable[[Any], Any]
+    settings: RunSettings[Any]
+    run_id: str | Callable[[str], str] | None = None
+
+
+async def run_case(job: CaseJob, item: Any, cid: str, index: int, *, probe: bool) -> CaseResult:
     """Run one case, isolated: every failure becomes the returned result's ``error``.
 
     Raises :class:`DefinitionFailure` only when ``probe`` and the workflow is invalid.
@@ -57,7 +63,7 @@ async def run_case(
     result: WorkflowResult[Any] | None
     error: BaseException | None = None
     try:
-        initial = make_state(item)
+        initial = job.make_state(item)
     except Exception as exc:
         return CaseResult(
             cid,
@@ -69,7 +75,7 @@ async def run_case(
             error_type=type(exc).__name__,
         )
     try:
-        result = await _run_or_resume(workflow, initial, cid, run_options)
+        result = await _run_or_resume(job, initial, cid)
     except WorkflowDefinitionError as exc:
         if probe:  # the workflow itself is invalid: stop the batch, do not fail every case
             raise DefinitionFailure(exc) from exc
@@ -106,37 +112,15 @@ async def run_case(
     )
 
 
-_RESUME_OPTIONS = frozenset(
-    [
-        "budget",
-        "journal",
-        "agents",
-        "harness",
-        "end_when",
-        "timeout",
-        "reducers",
-        "reporters",
-        "max_activations",
-        "on_end",
-        "restart",
-        "mailbox_size",
-        "inbox_size",
-    ]
-)
-
-
-async def _run_or_resume(
-    workflow: Workflow[Any], initial: Any, cid: str, run_options: Mapping[str, Any]
-) -> WorkflowResult[Any]:
-    """Run one case; a journaled case whose journal exists (an earlier attempt was lost) is
-    resumed from it instead, so its completed harness calls are not made again."""
-    options = dict(run_options)
-    run_id = case_run_id(options.pop("run_id", None), cid, journaled="journal" in options)
-    journal = options.get("journal")
+async def _run_or_resume(job: CaseJob, initial: Any, cid: str) -> WorkflowResult[Any]:
+    """Run one case; a journaled case whose journal exists (an earlier attempt was lost, or
+    the case suspended) is resumed from it instead, so its completed harness calls are not
+    made again."""
+    journal = job.settings.journal
+    run_id = case_run_id(job.run_id, cid, journaled=journal is not None)
     if journal is not None and await list_journals(journal.resolved_store(), run_id):
-        resume = {k: v for k, v in options.items() if k in _RESUME_OPTIONS}
-        return await workflow.resume(run_id, **resume)
-    return await workflow.run_reactive(state=initial, run_id=run_id, **options)
+        return await job.workflow._resume(run_id, job.settings)
+    return await job.workflow._execute(attrs.evolve(job.settings, run_id=run_id), initial)
 
 
 def case_run_id(run_id: Any, cid: str, *, journaled: bool) -> Any:

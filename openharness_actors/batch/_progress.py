@@ -23,7 +23,7 @@ __all__ = ["BatchProgress", "ProgressCallback", "ProgressPrinter"]
 class BatchProgress:
     """A progress snapshot: cases done (of ``total`` when known), failed, running, elapsed;
     ``model_batches`` sums the Message Batches of the batch's batch harnesses (``None``
-    without one)."""
+    without one); ``suspended`` counts the done cases whose run suspended."""
 
     done: int
     failed: int
@@ -32,6 +32,7 @@ class BatchProgress:
     elapsed: float
     resumed: int
     model_batches: ModelBatchCounts | None = None
+    suspended: int = 0
 
 
 ProgressCallback = Callable[[BatchProgress], None]
@@ -65,8 +66,9 @@ class ProgressPrinter:
         self._last = now
         total = "?" if progress.total is None else str(progress.total)
         rate = progress.done / progress.elapsed if progress.elapsed > 0 else 0.0
+        suspended = f"{progress.suspended} suspended, " if progress.suspended else ""
         line = (
-            f"batch: {progress.done}/{total} done, {progress.failed} failed, "
+            f"batch: {progress.done}/{total} done, {progress.failed} failed, {suspended}"
             f"{progress.running} running, {rate:.1f} cases/s, {progress.elapsed:.1f}s"
         )
         batches = progress.model_batches

@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
@@ -20,7 +20,11 @@ from .._core._usage import Usage
 from .._errors import StoreError
 from .._json import converter, dumps
 
+if TYPE_CHECKING:
+    from .._define._options import RunSettings
+
 __all__ = [
+    "SUSPENDED",
     "BatchMetrics",
     "BatchResult",
     "CaseResult",
@@ -34,10 +38,15 @@ __all__ = [
 ]
 
 
+SUSPENDED = "suspended"
+"""The status of a case whose run suspended (``on_wait="suspend"``)."""
+
+
 @attrs.frozen
 class CaseResult:
     """The outcome of one case. ``status`` is the run's status (``completed``,
-    ``terminated``, ``failed``, ``timeout``); ``state`` the final (or partial) state as JSON
+    ``terminated``, ``failed``, ``timeout``, or ``suspended``: waiting, in its journal, for
+    outside signals); ``state`` the final (or partial) state as JSON
     data; ``error`` the error text when the case failed; ``run_id`` and ``recording_id`` name
     the case's run and its recording or journal (``None`` when it has none)."""
 
@@ -59,7 +68,13 @@ class CaseResult:
 
     @property
     def ok(self) -> bool:
+        """No error (a suspended case is ok, but not finished: see :attr:`suspended`)."""
         return self.error is None
+
+    @property
+    def suspended(self) -> bool:
+        """The case's run suspended, waiting for outside signals (``on_wait="suspend"``)."""
+        return self.status == SUSPENDED and self.error is None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = converter.unstructure(self)
@@ -83,6 +98,9 @@ class BatchMetrics:
     cost_usd: float | None
     ran: int
     """Cases run by this call (the others were resumed from the results file)."""
+    suspended: int = 0
+    """Cases whose run suspended waiting for outside signals: neither ``succeeded`` nor
+    ``failed`` (``cases == succeeded + failed + suspended``)."""
 
 
 @attrs.frozen
@@ -97,6 +115,12 @@ class BatchResult:
     @property
     def failures(self) -> list[CaseResult]:
         return [r for r in self.results if not r.ok]
+
+    @property
+    def suspended(self) -> list[CaseResult]:
+        """The cases whose run suspended (resume each with its ``run_id``, then run the
+        batch again: see ``run_batch``)."""
+        return [r for r in self.results if r.suspended]
 
     @property
     def affected_cases(self) -> list[str]:
@@ -187,9 +211,10 @@ def aggregate(results: Sequence[CaseResult], wall: float, ran: int) -> BatchMetr
     for r in results:
         usage = usage + r.usage
     failed = sum(1 for r in results if not r.ok)
+    suspended = sum(1 for r in results if r.suspended)
     return BatchMetrics(
         cases=len(results),
-        succeeded=len(results) - failed,
+        succeeded=len(results) - failed - suspended,
         failed=failed,
         failure_rate=failed / len(results) if results else 0.0,
         wall_ms=wall * 1000,
@@ -198,6 +223,7 @@ def aggregate(results: Sequence[CaseResult], wall: float, ran: int) -> BatchMetr
         usage=usage,
         cost_usd=sum(costs) if costs else None,
         ran=ran,
+        suspended=suspended,
     )
 
 
@@ -237,11 +263,11 @@ class ModelBatchCounts:
         )
 
 
-def model_batch_sources(run_options: Mapping[str, Any]) -> list[Any]:
-    """The harnesses of a batch's ``run_options`` that report Message Batches
+def model_batch_sources(settings: RunSettings[Any]) -> list[Any]:
+    """The harnesses of a batch's run ``settings`` that report Message Batches
     (``model_batch_counts()``), each once."""
-    agents = run_options.get("agents")
-    candidates = [run_options.get("harness")]
+    agents = settings.agents
+    candidates: list[Any] = [settings.harness]
     if isinstance(agents, Mapping):
         candidates += [getattr(spec, "harness", None) for spec in agents.values()]
     found: dict[int, Any] = {}

@@ -17,16 +17,18 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import trio
 
 from .._budget import BatchBudget, Budget
 from .._core._nursery import open_quiet_nursery
+from .._define._agent import AgentSpec
+from .._define._options import BATCH, BatchKeywords, RunSettings, settings_for
 from .._define._workflow import Workflow
 from ..harness.limits import CallLimits, LocalCallLimiter, using_call_limiter
 from ._book import BatchBook, known_total, pending_cases
-from ._case import DefinitionFailure, default_case_id, default_state, run_case
+from ._case import CaseJob, DefinitionFailure, default_case_id, default_state, run_case
 from ._progress import ProgressCallback
 from ._results import BatchResult, WorkerIncident, model_batch_sources
 
@@ -43,6 +45,7 @@ async def run_batch(
     workflow: Workflow[S],
     inputs: Iterable[Any] | AsyncIterable[Any] | str | os.PathLike[str],
     *,
+    agents: Mapping[str, AgentSpec],
     state: Callable[[Any], S | Mapping[str, Any]] | None = None,
     case_id: Callable[[Any, int], str] | None = None,
     concurrency: int = 8,
@@ -52,18 +55,31 @@ async def run_batch(
     limits: CallLimits | None = None,
     ray: RayOptions | RayPool | str | bool | None = None,
     budget: Budget | None = None,
-    **run_options: Any,
+    run_id: str | Callable[[str], str] | None = None,
+    **run_options: Unpack[BatchKeywords[S]],
 ) -> BatchResult:
     """Run ``workflow`` once per input, ``concurrency`` at a time; see the module docstring.
 
     ``state(input)`` builds the initial state (default: the input itself for dict states, or
     the input structured into the state type with cattrs). ``case_id(input, index)`` names a
     case (default: the input's ``"id"`` key when it is a mapping, else the index).
-    ``run_options`` are those of :meth:`Workflow.run_reactive` (agents, harness, end_when,
-    timeout, recording…), except that ``run_id`` is a prefix or a callable of the case id. With
+    ``agents`` and ``run_options`` are those of :meth:`Workflow.run_reactive` (harness,
+    end_when, timeout, recording, journal, external, on_wait…), except that ``run_id`` is a
+    prefix or a callable of the case id and ``budget`` is the whole batch's. With
     ``journal=``, case ``c`` runs as ``case-c`` (or as ``run_id`` says) and a case that has a
     journal already (its run was interrupted) is resumed from it instead of run afresh: the
-    harness calls it completed are not made again. ``retry_failed`` runs again, on resume, the cases that failed before.
+    harness calls it completed are not made again. ``retry_failed`` runs again, on resume, the
+    cases that failed before.
+
+    With ``journal=``, ``external=`` and ``on_wait="suspend"``, a case whose run falls quiet
+    waiting for outside signals ends ``"suspended"``: it is recorded with that status (counted
+    in ``metrics.suspended``, neither succeeded nor failed; ``BatchResult.suspended`` lists
+    them, each with its ``run_id``). A suspended case is not finished: running the batch again
+    resumes it from its journal (whatever ``retry_failed``), repeating no completed call, and
+    records its new status, so to go on, send each case its signals with
+    ``workflow.resume(case.run_id, ..., signals=[...])`` (or the CLI's ``signal`` command) and
+    run the batch again to collect the results; a case resumed without new signals suspends
+    again at once.
     ``progress`` is a callback, or ``True`` for a :class:`ProgressPrinter` on stderr.
     ``limits`` caps the harness calls of the whole batch (concurrency, requests and tokens
     per minute) for every harness that consults a :class:`CallLimiter`.
@@ -86,6 +102,7 @@ async def run_batch(
     """
     if not (isinstance(concurrency, int) and concurrency >= 1):
         raise ValueError(f"concurrency must be an integer >= 1, not {concurrency!r}")
+    settings: RunSettings[S] = settings_for(BATCH, agents, run_options)
     make_state = state or default_state(workflow)
     book = await BatchBook.open(
         results_path, retry_failed=retry_failed, progress=progress, total=known_total(inputs)
@@ -94,19 +111,18 @@ async def run_batch(
     distributed = ray is not None and ray is not False
     spending = BatchBudget(budget, distributed=distributed) if budget is not None else None
     if spending is not None:  # one ledger for the whole batch: see _budget
-        run_options, cases = spending.run_options(run_options), spending.cases(cases)
+        settings, cases = spending.settings(settings), spending.cases(cases)
         book.on_record, book.stop_starting = spending.note, spending.stop_starting
-    book.batch_sources = model_batch_sources(run_options)
+    book.batch_sources = model_batch_sources(settings)
+    job = CaseJob(workflow, make_state, settings, run_id)
     incidents: Sequence[WorkerIncident] = ()
     try:
         if ray is not None and ray is not False:
             from .ray import run_cases_on_ray
 
-            incidents = await run_cases_on_ray(
-                workflow, cases, book, make_state, run_options, concurrency, limits, ray
-            )
+            incidents = await run_cases_on_ray(job, cases, book, concurrency, limits, ray)
         else:
-            await _run_locally(workflow, cases, book, make_state, run_options, concurrency, limits)
+            await _run_locally(job, cases, book, concurrency, limits)
     finally:
         await book.aclose()
     result = book.result(incidents)
@@ -116,11 +132,9 @@ async def run_batch(
 
 
 async def _run_locally(
-    workflow: Workflow[Any],
+    job: CaseJob,
     cases: AsyncGenerator[tuple[int, Any, str], None],
     book: BatchBook,
-    make_state: Callable[[Any], Any],
-    run_options: Mapping[str, Any],
     concurrency: int,
     limits: CallLimits | None,
 ) -> None:
@@ -130,9 +144,7 @@ async def _run_locally(
 
     async def one(index: int, item: Any, cid: str) -> None:
         try:
-            result = await run_case(
-                workflow, item, cid, index, make_state, run_options, probe=index == probe[0]
-            )
+            result = await run_case(job, item, cid, index, probe=index == probe[0])
             await book.record(result)
         except DefinitionFailure as failure:
             definition_error.append(failure.cause)

@@ -129,9 +129,10 @@ async def batch_command(args: argparse.Namespace) -> int:
     metrics = batch.metrics
     latency = metrics.latency_ms
     resumed = metrics.cases - metrics.ran
+    suspended = f"{metrics.suspended} suspended · " if metrics.suspended else ""
     print(
         f"{metrics.cases} cases · {metrics.succeeded} succeeded · {metrics.failed} failed · "
-        f"{resumed} resumed · p50 {format_duration(latency['p50'])} · "
+        f"{suspended}{resumed} resumed · p50 {format_duration(latency['p50'])} · "
         f"p90 {format_duration(latency['p90'])} · wall {format_duration(metrics.wall_ms)}"
     )
     for case in batch.failures[:20]:

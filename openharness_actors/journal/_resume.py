@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -28,15 +28,19 @@ from .._core._ports import RunView
 from .._core._result import WorkflowResult
 from .._core._run import new_run_id
 from .._core._schedule import Schedule, schedule_of
-from .._define._pattern import compile_pattern
 from .._errors import StoreError, WorkflowDefinitionError
 from ..harness.protocol import EventSink, Harness, HarnessRequest, HarnessResult
 from ..recording._ask import Ask
 from ..recording._replay import RecordedCall, ReplayIndex, serve_recorded
 from ..recording._store import RecordingData, RecordingInfo, SignalStore
 from ._fingerprint import describe_changes, fingerprint
-from ._journal import Journal, JournalPlan, journal_info, list_journals
+from ._journal import JournalPlan, journal_info, list_journals
 from ._lock import RunLock
+
+if TYPE_CHECKING:
+    from .._budget import RunBudget
+    from .._define._options import RunSettings
+    from .._define._workflow import Workflow
 
 __all__ = ["ResumeHarness", "ResumeSession", "resume_run", "run_journaled"]
 
@@ -138,30 +142,22 @@ class ResumeHarness:
         return await self._live.run(request, emit)
 
 
-def _reducer_list(reducers: Mapping[Any, Any] | None) -> list[Any]:
-    compiled = []
-    for raw, fn in (reducers or {}).items():
-        try:
-            compiled.append((compile_pattern(raw), fn))
-        except WorkflowDefinitionError:
-            continue  # prepare() reports it with everything else
-    return compiled
-
-
 async def run_journaled(
-    workflow: Any,
-    journal: Journal,
-    options: dict[str, Any],
+    workflow: Workflow[Any],
+    settings: RunSettings[Any],
+    state: Any,
     *,
+    run_budget: RunBudget | None = None,
     on_core: Callable[[Any], None] | None = None,
 ) -> WorkflowResult[Any]:
-    """Run ``workflow`` with ``options`` under a new journal (see ``Workflow.run_reactive``).
-    ``on_core`` is called with the prepared run before it starts (an engine's handle)."""
+    """Run ``workflow`` from ``state`` with ``settings`` under a new journal, the one
+    ``settings.journal`` names (see ``Workflow.run_reactive``). ``on_core`` is called with the
+    built run before it starts (an engine's handle)."""
+    assert settings.journal is not None
+    journal = settings.journal
     store = journal.resolved_store()
-    run_id = options.pop("run_id", None) or new_run_id()
-    current_fp = fingerprint(
-        options.get("agents") or {}, _reducer_list(options.get("reducers")), workflow.state_model
-    )
+    run_id = settings.run_id or new_run_id()
+    current_fp = _fingerprint(workflow, settings)
     with RunLock(store, run_id):
         existing = await list_journals(store, run_id)
         if existing:
@@ -174,7 +170,9 @@ async def run_journaled(
             store,
             journal_info(run_id, 0, {"fingerprint": current_fp, "durability": journal.durability}),
         )
-        core = workflow.prepare(run_id=run_id, recording=plan, **options)
+        core = workflow._build(
+            attrs.evolve(settings, run_id=run_id), state, plan=plan, run_budget=run_budget
+        )
         if on_core is not None:
             on_core(core)
         initial = workflow.state_model.to_jsonable(core.initial_state)
@@ -184,24 +182,25 @@ async def run_journaled(
 
 
 async def resume_run(
-    workflow: Any,
+    workflow: Workflow[Any],
     run_id: str,
-    journal: Journal,
-    options: dict[str, Any],
+    settings: RunSettings[Any],
     *,
+    run_budget: RunBudget | None = None,
     force: bool = False,
     signals: Sequence[tuple[str, Mapping[str, Any] | None]] = (),
 ) -> WorkflowResult[Any]:
-    """Resume run ``run_id`` from its journals (see the module docstring). ``signals``:
-    external signals to send once the journaled prefix is re-derived (a suspended run).
+    """Resume run ``run_id`` from its journals in ``settings.journal`` (see the module
+    docstring). ``signals``: external signals to send once the journaled prefix is re-derived
+    (a suspended run).
 
     Raises :class:`StoreError` when the run has no journal or another process holds it, and
     :class:`WorkflowDefinitionError` when the workflow changed (unless ``force``).
     """
+    assert settings.journal is not None
+    journal = settings.journal
     store = journal.resolved_store()
-    current = fingerprint(
-        options.get("agents") or {}, _reducer_list(options.get("reducers")), workflow.state_model
-    )
+    current = _fingerprint(workflow, settings)
     with RunLock(store, run_id):
         journals = await list_journals(store, run_id)
         if not journals:
@@ -242,12 +241,18 @@ async def resume_run(
         # A changed definition (force=True) cannot re-derive the old log: resume it by ask.
         session = ResumeSession(indexes, exact=not changes)
         plan = JournalPlan(journal, store, info, resume=session)
-        options.pop("state", None)
-        core = workflow.prepare(run_id=run_id, state=state, recording=plan, **options)
+        core = workflow._build(
+            attrs.evolve(settings, run_id=run_id), state, plan=plan, run_budget=run_budget
+        )
         _queue_external(core, session, indexes[-1], signals)
         await plan.create()
         await _finalize_interrupted(store, journals)
         return await plan.execute(core)
+
+
+def _fingerprint(workflow: Workflow[Any], settings: RunSettings[Any]) -> dict[str, Any]:
+    agents = settings.agents if isinstance(settings.agents, Mapping) else {}
+    return fingerprint(agents, settings.compiled_reducers(), workflow.state_model)
 
 
 def _queue_external(
@@ -286,6 +291,4 @@ async def _finalize_interrupted(store: SignalStore, journals: Sequence[Recording
 
 
 def _with_state(info: Any, initial: Any) -> Any:
-    import attrs
-
     return attrs.evolve(info, metadata={**info.metadata, "initial_state": initial})

@@ -6,52 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
+from approvalflow import AGENTS, OPTIONS, Review, echo, wf
 
 from openharness_actors import (
     ExternalSignalError,
-    HarnessRequest,
     Journal,
     ScriptedHarness,
     SqliteSignalStore,
     WorkflowDefinitionError,
-    create_workflow,
 )
-
-
-@attrs.frozen
-class Review:
-    topic: str
-    draft: str | None = None
-    final: str | None = None
-    revised: str | None = None
-
-
-wf = create_workflow(Review)
-AGENTS: dict[str, Any] = {
-    "writer": wf.agent(
-        prompt="write {{ topic }}",
-        activate_on="workflow:start",
-        updates="draft",
-        emits=["approval:requested"],
-    ),
-    "publisher": wf.agent(
-        prompt="publish {{ draft }} ({{ signal.payload.note }})",
-        activate_on="approval:granted",
-        updates="final",
-    ),
-    "reviser": wf.agent(
-        prompt="revise {{ draft }} ({{ signal.payload.note }})",
-        activate_on="approval:denied",
-        updates="revised",
-    ),
-}
-OPTIONS: dict[str, Any] = {"external": ["approval:*"], "on_wait": "suspend"}
-
-
-def echo(request: HarnessRequest) -> str:
-    return f"<{request.prompt}>"
 
 
 def _names(result: Any) -> list[str]:

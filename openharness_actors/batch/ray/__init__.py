@@ -13,16 +13,16 @@ goes through the library's logger only.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from ._options import RayOptions as RayOptions
 
 if TYPE_CHECKING:
-    from ..._define._workflow import Workflow
     from ...harness.limits import CallLimits
     from .._book import BatchBook
+    from .._case import CaseJob
     from .._results import WorkerIncident
     from ._pool import RayPool
 
@@ -63,11 +63,9 @@ async def open_ray_pool(
 
 
 async def run_cases_on_ray(
-    workflow: Workflow[Any],
+    job: CaseJob,
     cases: AsyncGenerator[tuple[int, Any, str], None],
     book: BatchBook,
-    make_state: Callable[[Any], Any],
-    run_options: Mapping[str, Any],
     concurrency: int,
     limits: CallLimits | None,
     where: RayOptions | RayPool | str | bool,
@@ -82,7 +80,7 @@ async def run_cases_on_ray(
     options = None if _is_pool(where) else RayOptions.from_argument(where)  # type: ignore[arg-type]
     driver = _load("_driver")
     return await driver.run_cases_on_ray(  # type: ignore[no-any-return]
-        workflow, cases, book, make_state, run_options, concurrency, limits, options or where
+        job, cases, book, concurrency, limits, options or where
     )
 
 

@@ -5,7 +5,7 @@ thread held per call) and makes Ray's few blocking calls (``ray.put``, ``ray.kil
 ``trio.to_thread``.
 
 Flow: the batch runs on a :class:`RayPool` (the caller's warm one, or one opened for this
-batch); the batch's :class:`Job` (workflow, state builder, run options) is shipped once to
+batch); the batch's :class:`CaseJob` (workflow, state builder, run settings) is shipped once to
 each worker with ``begin``. Cases go out in chunks from a shared queue to the workers' free
 *slots* (``lanes`` per worker), handed out in turn so every worker gets work, at most
 ``concurrency`` cases in flight across the cluster; workers commit finished cases to the
@@ -24,7 +24,7 @@ import contextlib
 import math
 import uuid
 from collections import deque
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
@@ -34,18 +34,18 @@ import ray.exceptions
 import trio
 
 from ..._core._nursery import open_quiet_nursery
-from ..._define._workflow import Workflow
 from ..._errors import WorkerLostError, WorkflowDefinitionError
 from ..._logging import get_logger
 from ...harness.limits import CallLimits
 from .._book import BatchBook
+from .._case import CaseJob
 from .._results import CaseResult, WorkerIncident
 from ._bridge import await_ref
 from ._coordinators import ClusterCallLimiter, Commit, LedgerStatistics
 from ._options import RayOptions
 from ._pool import PoolWorker, RayPool, driver_node_affinity, open_pool
 from ._shipping import ship, stores_for_workers
-from ._worker import ChunkCase, Job
+from ._worker import ChunkCase
 
 __all__ = ["run_cases_on_ray"]
 
@@ -60,11 +60,9 @@ def _log() -> Any:
 
 
 async def run_cases_on_ray(
-    workflow: Workflow[Any],
+    job: CaseJob,
     cases: AsyncGenerator[tuple[int, Any, str], None],
     book: BatchBook,
-    make_state: Callable[[Any], Any],
-    run_options: Mapping[str, Any],
     concurrency: int,
     limits: CallLimits | None,
     where: RayOptions | RayPool,
@@ -75,12 +73,12 @@ async def run_cases_on_ray(
     travel (a credential in it, something unpicklable), and :class:`WorkerLostError` when
     no worker is left.
     """
-    job = ship(Job(workflow, make_state, stores_for_workers(run_options)))
+    shipped = ship(attrs.evolve(job, settings=stores_for_workers(job.settings)))
     if isinstance(where, RayPool):
         async with where.turn:
-            return await _Driver(book, concurrency, where).run(job, cases, limits)
+            return await _Driver(book, concurrency, where).run(shipped, cases, limits)
     async with open_pool(where, concurrency=concurrency) as pool:
-        return await _Driver(book, concurrency, pool).run(job, cases, limits)
+        return await _Driver(book, concurrency, pool).run(shipped, cases, limits)
 
 
 @attrs.define(eq=False)

@@ -25,8 +25,8 @@ import os
 import re
 import sys
 import types
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import cloudpickle  # type: ignore[import-untyped]
@@ -36,6 +36,9 @@ from ..._logging import get_logger
 from ...journal import Journal
 from ...recording import MemorySignalStore, Recording, SignalStore, SqliteSignalStore
 from ...recording._config import default_store
+
+if TYPE_CHECKING:
+    from ..._define._options import RunSettings
 
 __all__ = ["is_key_like", "ship", "ship_modules_by_value", "stores_for_workers", "unship"]
 
@@ -93,17 +96,17 @@ def ship_modules_by_value(names: Iterable[str]) -> None:
         cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
-def stores_for_workers(run_options: Mapping[str, Any]) -> dict[str, Any]:
-    """``run_options`` with the ``recording=``/``journal=`` stores made usable from workers.
+def stores_for_workers(settings: RunSettings[Any]) -> RunSettings[Any]:
+    """``settings`` with the ``recording=``/``journal=`` stores made usable from workers.
 
     Raises :class:`WorkflowDefinitionError` for a :class:`MemorySignalStore`.
     """
-    options = dict(run_options)
-    for key in ("recording", "journal"):
-        option = options.get(key)
-        if isinstance(option, Recording | Journal):
-            options[key] = attrs.evolve(option, store=_shared(key, option.store))
-    return options
+    recording, journal = settings.recording, settings.journal
+    if isinstance(recording, Recording):
+        recording = attrs.evolve(recording, store=_shared("recording", recording.store))
+    if isinstance(journal, Journal):
+        journal = attrs.evolve(journal, store=_shared("journal", journal.store))
+    return attrs.evolve(settings, recording=recording, journal=journal)
 
 
 def _shared(key: str, store: SignalStore | None) -> SignalStore:

@@ -6,7 +6,7 @@ thread of its own for its whole life and hands each chunk of cases to it
 sharing the worker's copy of the harness.
 
 A worker outlives batches (a pool keeps it warm, see ``_pool``): :meth:`CaseWorker.begin`
-gives it a batch's shipped :class:`Job`, the ledger host and the batch's limiter,
+gives it a batch's shipped :class:`CaseJob`, the ledger host and the batch's limiter,
 :meth:`CaseWorker.run_chunk` runs cases of a batch, and :meth:`CaseWorker.end` cancels what is
 left of a batch and forgets it. Each finished case is committed to its batch's
 :class:`CaseLedger` (through the :class:`LedgerHost`), batched with the others finishing at the same time; ``run_chunk`` returns
@@ -20,33 +20,23 @@ from __future__ import annotations
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import trio
 
-from ..._define._workflow import Workflow
 from ..._errors import WorkflowDefinitionError
 from ..._logging import get_logger
 from ...harness.limits import CallLimiter, using_call_limiter
-from .._case import DefinitionFailure, run_case
+from .._case import CaseJob, DefinitionFailure, run_case
 from ._bridge import await_ref
 from ._coordinators import Commit, RemoteCallLimiter
 from ._shipping import unship
 
-__all__ = ["CaseWorker", "ChunkCase", "Job"]
+__all__ = ["CaseWorker", "ChunkCase"]
 
 _COMMIT_BATCH = 256
-
-
-@attrs.frozen
-class Job:
-    """What every case of a batch shares: it travels once per worker (see ``_shipping``)."""
-
-    workflow: Workflow[Any]
-    make_state: Callable[[Any], Any]
-    run_options: Mapping[str, Any]
 
 
 @attrs.frozen
@@ -64,7 +54,7 @@ class ChunkCase:
 @attrs.define(eq=False)
 class _Batch:
     name: str
-    job: Job
+    job: CaseJob
     ledger: Any
     limiter: CallLimiter | None
     scopes: set[trio.CancelScope] = attrs.Factory(set)
@@ -93,7 +83,7 @@ class CaseWorker:
         return os.getpid(), None
 
     def begin(self, batch: str, job: bytes, ledger: Any, limiter: Any) -> None:
-        """Take batch ``batch``: its shipped :class:`Job` and its ledger and limiter handles
+        """Take batch ``batch``: its shipped :class:`CaseJob` and its ledger and limiter handles
         (``limiter`` ``None`` without limits)."""
         remote = RemoteCallLimiter(limiter, self._name) if limiter is not None else None
         self._batches[batch] = _Batch(batch, unship(job), ledger, remote)
@@ -169,15 +159,7 @@ class CaseWorker:
         job = context.job
         outcome: Any
         try:
-            outcome = await run_case(
-                job.workflow,
-                case.item,
-                case.case_id,
-                case.index,
-                job.make_state,
-                job.run_options,
-                probe=case.probe,
-            )
+            outcome = await run_case(job, case.item, case.case_id, case.index, probe=case.probe)
         except DefinitionFailure as failure:
             cause = failure.cause
             assert isinstance(cause, WorkflowDefinitionError)
