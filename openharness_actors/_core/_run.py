@@ -95,7 +95,7 @@ class RunOptions:
     reporters: Sequence[Reporter] = ()
     run_id: str | None = None
     mailbox_size: int = 64
-    inbox_size: int = 256
+    inbox_size: int = 4096
     observers: Sequence[Callable[[Signal], None]] = ()
     extensions: Sequence[RunExtension] = ()
     external: ExternalInput | None = None
