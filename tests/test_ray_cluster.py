@@ -31,7 +31,7 @@ from openharness_actors.harness.limits import CallLimits
 
 ray = pytest.importorskip("ray")
 
-from ray_helpers import connect_local_ray, set_ray_worker_env  # noqa: E402
+from .ray_helpers import connect_local_ray, set_ray_worker_env  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(180)]
 

@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from test_store_contract import make_signals
 
 from openharness_actors import JsonlSignalStore, RecordingInfo, StoreError
 from openharness_actors.recording._integrity import seal_line
+
+from .test_store_contract import make_signals
 
 _SEAL = re.compile(r',"h":"[0-9a-f]{16}"\}$')
 

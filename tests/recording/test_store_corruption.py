@@ -10,7 +10,6 @@ from typing import Any
 
 import trio
 from hypothesis import HealthCheck, given, settings, strategies as st
-from recording_scenario import RichHarness, build_scenario
 
 from openharness_actors import (
     JsonlSignalStore,
@@ -21,6 +20,8 @@ from openharness_actors import (
 )
 from openharness_actors.recording import RecordingData
 from openharness_actors.recording._replay import ReplayIndex
+
+from .recording_scenario import RichHarness, build_scenario
 
 RECORDING_ID = "fuzzed"
 
