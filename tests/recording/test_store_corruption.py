@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def damaged(data: bytes, how: tuple[str, Any]) -> bytes:
 async def exercise(store: SignalStore) -> None:
     """Every read operation, and building a replay index, either works or raises
     StoreError."""
-    operations = [
+    operations: list[Callable[[], Awaitable[object]]] = [
         lambda: store.list(),
         lambda: store.exists(RECORDING_ID),
         lambda: store.info(RECORDING_ID),
