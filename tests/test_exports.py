@@ -15,7 +15,6 @@ PINNED: dict[str, set[str]] = {
         "ActivationLimitError",
         "ActivationTimeoutError",
         "AgentContext",
-        "AgentFigures",
         "AgentMetrics",
         "AgentSpec",
         "AllOf",
@@ -144,7 +143,6 @@ PINNED: dict[str, set[str]] = {
         "default_store",
     },
     "openharness_actors.reporters": {
-        "AgentFigures",
         "ConsoleReporter",
         "LiveReporter",
         "LogReporter",
