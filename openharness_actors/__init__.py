@@ -97,7 +97,6 @@ from .recording import (
     SqliteSignalStore as SqliteSignalStore,
 )
 from .reporters import (
-    AgentFigures as AgentFigures,
     ConsoleReporter as ConsoleReporter,
     LiveReporter as LiveReporter,
     LogReporter as LogReporter,
@@ -119,7 +118,6 @@ __all__ = [
     "ActivationLimitError",
     "ActivationTimeoutError",
     "AgentContext",
-    "AgentFigures",
     "AgentMetrics",
     "AgentSpec",
     "AllOf",

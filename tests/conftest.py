@@ -9,7 +9,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from ray_helpers import RAY_WORKER_KEY, connect_local_ray
+
+from .ray_helpers import RAY_WORKER_KEY, connect_local_ray
 
 pytest_plugins = ["pytester"]
 
@@ -19,8 +20,8 @@ def ray_cluster() -> Iterator[Any]:
     """One local Ray cluster with 2 CPUs for the whole session (tests skip without Ray);
     the value has ``ray`` (the module) and ``worker_key``.
 
-    Its processes inherit this environment, plus the test directory on ``PYTHONPATH`` (so
-    test modules import on the workers) and ``OPENHARNESS_TEST_API_KEY`` and
+    Its processes inherit this environment, plus the project root on ``PYTHONPATH`` (so
+    test modules, ``tests.…``, import on the workers) and ``OPENHARNESS_TEST_API_KEY`` and
     ``ANTHROPIC_API_KEY`` set to ``RAY_WORKER_KEY``, which the driver does not have. A
     module that needs another cluster (``test_ray_cluster``) disconnects and reconnects it.
     """

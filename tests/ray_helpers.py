@@ -14,8 +14,8 @@ RAY_WORKER_KEY = "worker-side-key-0123456789"
 
 def set_ray_worker_env(patch: pytest.MonkeyPatch) -> None:
     """The environment Ray processes started now inherit (see ``ray_cluster``)."""
-    tests = str(Path(__file__).resolve().parent)
-    patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")])))
+    root = str(Path(__file__).resolve().parent.parent)  # test modules are ``tests.…``
+    patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
     patch.setenv("OPENHARNESS_TEST_API_KEY", RAY_WORKER_KEY)
     patch.setenv("ANTHROPIC_API_KEY", RAY_WORKER_KEY)
 

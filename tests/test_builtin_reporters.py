@@ -13,6 +13,7 @@ from openharness_actors import (
     HarnessError,
     LiveReporter,
     MetricsReporter,
+    RestartPolicy,
     ScriptedHarness,
     WorkflowTimeoutError,
     create_workflow,
@@ -155,12 +156,33 @@ async def test_metrics_totals_across_runs() -> None:
     assert snap.runs_started == 2 and snap.runs_running == 0
     assert snap.runs_by_status == {"completed": 1, "failed": 1}
     assert snap.agents["a"].activations == 2 and snap.agents["a"].completed == 1
-    assert snap.agents["a"].failed == 1 and snap.agents["a"].harness_errors == 1
-    assert snap.agents["b"].completed == 1 and snap.agents["b"].latency_ms_mean >= 0
+    assert snap.agents["a"].failed == 1 and snap.harness_errors_by_agent == {"a": 1}
+    assert snap.agents["b"].completed == 1 and snap.agents["b"].mean_duration_ms >= 0
     assert snap.usage == good.metrics.usage
     assert snap.signals_by_name["workflow:end"] == 2
     partial = failed.value.partial
     assert partial is not None
     assert snap.signals == good.metrics.signals + partial.metrics.signals
     data = snap.to_dict()
-    assert data["agents"]["a"]["latency_ms_mean"] == snap.agents["a"].latency_ms_mean
+    assert data["agents"]["a"]["mean_duration_ms"] == snap.agents["a"].mean_duration_ms
+    assert data["agents"]["a"]["harness_errors"] == 1
+
+
+async def test_metrics_per_agent_figures_are_the_runs_own() -> None:
+    """After one run the reporter's per-agent AgentMetrics equal the result's (restarts
+    included), durations aside: the reporter measures those from signal timestamps."""
+    metrics = MetricsReporter()
+    result = await wf.run_reactive(
+        agents=AGENTS,
+        state=State("x"),
+        harness=ScriptedHarness({"a": [HarnessError("down", code="500"), "fine"], "b": "ok"}),
+        restart=RestartPolicy(max_restarts=2),
+        reporters=[metrics],
+    )
+    snap = metrics.snapshot()
+    assert snap.agents["a"].restarts == 1 and snap.agents["a"].completed == 1
+    assert {name: attrs.evolve(m, duration_ms=0.0) for name, m in snap.agents.items()} == {
+        name: attrs.evolve(m, duration_ms=0.0) for name, m in result.metrics.agents.items()
+    }
+    assert snap.harness_errors_by_agent == {"a": 1}
+    assert set(snap.max_duration_ms_by_agent) == {"a", "b"}

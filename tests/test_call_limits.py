@@ -3,6 +3,7 @@ Anthropic harness consulting it."""
 
 from __future__ import annotations
 
+import functools
 import pickle
 
 import anthropic
@@ -148,8 +149,8 @@ async def test_scripted_harness_uses_its_own_limiter(
         async with trio.open_nursery() as nursery:
             for i in range(3):
                 nursery.start_soon(
-                    lambda i=i: wf.run_reactive(
-                        agents={"solver": solver}, state=Case(i), harness=harness
+                    functools.partial(
+                        wf.run_reactive, agents={"solver": solver}, state=Case(i), harness=harness
                     )
                 )
     assert trio.current_time() == pytest.approx(3)

@@ -215,7 +215,7 @@ async def test_frozen_state_snapshot_is_read_only() -> None:
     state = FrozenState({"a": 1})
     assert state.a == 1 and state["a"] == 1 and state == {"a": 1}
     with pytest.raises(AttributeError):
-        state.a = 2  # type: ignore[misc]
+        state.a = 2
     with pytest.raises(TypeError):
-        state["a"] = 2  # type: ignore[index]
+        state["a"] = 2  # pyright: ignore[reportIndexIssue]  # the point: it is read-only
     assert state.set("a", 2) == {"a": 2} and state == {"a": 1}

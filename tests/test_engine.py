@@ -12,6 +12,7 @@ import trio.testing
 
 from openharness_actors import (
     HarnessError,
+    HarnessRequest,
     ScriptedHarness,
     Signal,
     WorkflowCancelledError,
@@ -130,7 +131,7 @@ async def test_engine_reporters_see_every_run() -> None:
 async def test_many_concurrent_runs_isolated() -> None:
     """Concurrent runs of one workflow never see each other's state or signals."""
 
-    async def reply(request: Any) -> str:
+    async def reply(request: HarnessRequest) -> str:
         await trio.lowlevel.checkpoint()
         return request.prompt
 

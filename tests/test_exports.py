@@ -15,7 +15,6 @@ PINNED: dict[str, set[str]] = {
         "ActivationLimitError",
         "ActivationTimeoutError",
         "AgentContext",
-        "AgentFigures",
         "AgentMetrics",
         "AgentSpec",
         "AllOf",
@@ -145,7 +144,6 @@ PINNED: dict[str, set[str]] = {
         "default_store",
     },
     "openharness_actors.reporters": {
-        "AgentFigures",
         "ConsoleReporter",
         "LiveReporter",
         "LogReporter",

@@ -90,11 +90,12 @@ async def test_otel_span_tree_run_activation_harness() -> None:
     assert len(activations) == 2 and len(calls) == 2
     assert run.attributes is not None and run.attributes["openharness.run_id"] == result.run_id
     assert run.parent is None and run.status.status_code is not StatusCode.ERROR
+    assert run.context is not None
     for activation in activations:
-        assert activation.parent is not None
+        assert activation.parent is not None and activation.context is not None
         assert activation.parent.span_id == run.context.span_id
         assert activation.context.trace_id == run.context.trace_id
-    by_id = {a.context.span_id: a for a in activations}
+    by_id = {a.context.span_id: a for a in activations if a.context is not None}
     for call in calls:
         assert call.parent is not None and call.parent.span_id in by_id
         parent = by_id[call.parent.span_id]

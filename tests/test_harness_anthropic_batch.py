@@ -112,7 +112,9 @@ async def test_twenty_cases_go_in_few_batches_at_half_the_price(
     assert direct.metrics.cost_usd is not None
     assert batched.metrics.cost_usd == direct.metrics.cost_usd / 2
     for one, other in zip(batched.results, direct.results, strict=True):
-        assert one.cost_usd == estimate_cost(MODEL, one.usage) / 2 == other.cost_usd / 2
+        price = estimate_cost(MODEL, one.usage)
+        assert price is not None and other.cost_usd is not None
+        assert one.cost_usd == price / 2 == other.cost_usd / 2
 
 
 async def test_one_run_gets_one_delta_one_complete_and_usage(
@@ -130,9 +132,9 @@ async def test_one_run_gets_one_delta_one_complete_and_usage(
     end = next(s for s in result.signals if s.name == "harness:end")
     assert end.payload["output"] == "answer to solve x"
     assert end.payload["usage"]["input_tokens"] > 0
-    assert end.payload["cost_usd"] == pytest.approx(
-        estimate_cost(MODEL, result.metrics.usage) / 2, rel=1e-12
-    )
+    price = estimate_cost(MODEL, result.metrics.usage)
+    assert price is not None
+    assert end.payload["cost_usd"] == pytest.approx(price / 2, rel=1e-12)
     assert end.source.harness == "anthropic-batch"
 
 

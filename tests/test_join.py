@@ -17,6 +17,7 @@ from openharness_actors import (
     ScriptedHarness,
     Signal,
     WorkflowDefinitionError,
+    WorkflowResult,
     all_of,
     compile_pattern,
     create_workflow,
@@ -274,7 +275,7 @@ async def test_join_replays_from_a_recording(
         agents=agents, state={}, recording=Recording(mode="replay", store=store, name="join")
     )
 
-    def firing(result: Any) -> dict[str, Any]:
+    def firing(result: WorkflowResult[Any]) -> dict[str, Any]:
         (activated,) = [s for s in result.signals_named("agent:activated") if s.agent == "decider"]
         return activated.payload
 
@@ -285,7 +286,7 @@ async def test_join_replays_from_a_recording(
     for result in (recorded, replayed):
         done = result.signals_named("review:done")
         assert firing(result)["consumed_seq"] == [s.seq for s in done]
-    assert sorted(s.agent for s in replayed.signals_named("review:done")) == ["r0", "r1", "r2"]
+    assert sorted(str(s.agent) for s in replayed.signals_named("review:done")) == ["r0", "r1", "r2"]
     assert replayed.state == recorded.state
 
 

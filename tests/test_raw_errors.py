@@ -20,6 +20,7 @@ from openharness_actors import (
     OutputParseError,
     Recording,
     ScriptedHarness,
+    Signal,
     UserCodeError,
     WorkflowDefinitionError,
     create_workflow,
@@ -80,12 +81,12 @@ async def test_deeply_nested_state_from_a_reducer_fails_the_run() -> None:
     UserCodeError and ``partial``, not a raw exception from the state actor."""
     wf = create_workflow(dict)
     agent = wf.agent(body=lambda ctx: 1, activate_on=["workflow:start"], emits=["go"])
+
+    def deepen(state: Any, signal: Signal) -> Any:
+        return state.set("k", nested(400))
+
     with pytest.raises(UserCodeError, match=r"reducer for 'go'.*nested") as error:
-        await wf.run_reactive(
-            agents={"agent": agent},
-            state={"k": None},
-            reducers={"go": lambda state, signal: state.set("k", nested(400))},
-        )
+        await wf.run_reactive(agents={"agent": agent}, state={"k": None}, reducers={"go": deepen})
     partial = error.value.partial
     assert partial is not None and partial.signals[-1].name == "workflow:end"
     assert partial.state["k"] is None

@@ -31,7 +31,7 @@ from openharness_actors.harness.limits import CallLimits
 
 ray = pytest.importorskip("ray")
 
-from ray_helpers import connect_local_ray, set_ray_worker_env  # noqa: E402
+from .ray_helpers import connect_local_ray, set_ray_worker_env  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(180)]
 
@@ -53,6 +53,7 @@ def ray_nodes() -> Iterator[Any]:
         nodes = [cluster.add_node(num_cpus=1) for _ in range(2)]
         ray.init(address=cluster.address, log_to_driver=False)
         cluster.wait_for_nodes()
+    assert cluster.head_node is not None  # initialize_head=True
     try:
         yield SimpleNamespace(cluster=cluster, head=cluster.head_node.node_id, nodes=nodes)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -14,6 +15,7 @@ import trio.testing
 from openharness_actors import (
     ActivationLimitError,
     HarnessError,
+    HarnessRequest,
     ScriptedHarness,
     Signal,
     UserCodeError,
@@ -37,6 +39,11 @@ def names(result: WorkflowResult[Any]) -> list[str]:
 
 def by_id(result: WorkflowResult[Any]) -> dict[str, Signal]:
     return {s.id: s for s in result.signals}
+
+
+def output(value: int) -> Callable[[Any], int]:
+    """A body whose output is ``value``."""
+    return lambda ctx: value
 
 
 def assert_trace_well_formed(result: WorkflowResult[Any]) -> None:
@@ -70,7 +77,7 @@ async def test_fanout_of_100_agents_runs_in_parallel() -> None:
     peak = 0
     all_in = trio.Event()
 
-    async def reply(request: Any) -> str:
+    async def reply(request: HarnessRequest) -> str:
         # Each call waits until all 100 are in flight at once: only parallel runs finish.
         nonlocal running, peak
         running += 1
@@ -306,7 +313,7 @@ async def test_reducers_lose_nothing_under_1000_parallel_activations() -> None:
     """1000 parallel activations appending to one list through a reducer: all 1000 land."""
     wf = create_workflow(dict)
     agents = {
-        f"w{i}": wf.agent(body=lambda ctx, i=i: i, activate_on=["workflow:start"], emits=["item"])
+        f"w{i}": wf.agent(body=output(i), activate_on=["workflow:start"], emits=["item"])
         for i in range(1000)
     }
 
@@ -393,7 +400,7 @@ async def test_max_concurrency_bounds_parallelism(autojump_clock: trio.testing.M
         running -= 1
 
     emitters = {
-        f"e{i}": wf.agent(body=lambda ctx, i=i: i, activate_on=["workflow:start"], emits=["job"])
+        f"e{i}": wf.agent(body=output(i), activate_on=["workflow:start"], emits=["job"])
         for i in range(12)
     }
     worker = wf.agent(body=work, activate_on=["job"], max_concurrency=3)
@@ -439,7 +446,9 @@ async def test_host_cancellation_leaves_no_task_alive() -> None:
         def on_signal(self, signal: Signal) -> None:
             seen.append(signal)
 
-    before = len(trio.lowlevel.current_root_task().child_nurseries[0].child_tasks)
+    root = trio.lowlevel.current_root_task()
+    assert root is not None
+    before = len(root.child_nurseries[0].child_tasks)
     with trio.CancelScope() as scope:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(
@@ -454,7 +463,7 @@ async def test_host_cancellation_leaves_no_task_alive() -> None:
             scope.cancel()
     assert scope.cancelled_caught
     await trio.testing.wait_all_tasks_blocked()
-    after = len(trio.lowlevel.current_root_task().child_nurseries[0].child_tasks)
+    after = len(root.child_nurseries[0].child_tasks)
     assert after == before
     assert seen[-1].name == "workflow:end"
     assert seen[-1].payload["status"] == "cancelled"

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import structlog
@@ -19,7 +19,10 @@ import trio
 
 from openharness_actors import HarnessError, HarnessRequest, ScriptedHarness
 
-httpx = pytest.importorskip("httpx")
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = pytest.importorskip("httpx")
 pytest.importorskip("hypercorn")
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,14 +13,9 @@ Always available: :class:`ConsoleReporter`, :class:`LiveReporter`, :class:`LogRe
 from .console import ConsoleReporter as ConsoleReporter
 from .live import LiveReporter as LiveReporter
 from .log import LogReporter as LogReporter
-from .metrics import (
-    AgentFigures as AgentFigures,
-    MetricsReporter as MetricsReporter,
-    MetricsSnapshot as MetricsSnapshot,
-)
+from .metrics import MetricsReporter as MetricsReporter, MetricsSnapshot as MetricsSnapshot
 
 __all__ = [
-    "AgentFigures",
     "ConsoleReporter",
     "LiveReporter",
     "LogReporter",

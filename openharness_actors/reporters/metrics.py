@@ -2,8 +2,11 @@
 
 A run's own figures are on its result (``WorkflowResult.metrics``); this reporter is for a
 process that runs many workflows (a service, a batch) and wants totals across them: runs by
-status, signals by name, per-agent activations, outcomes, latency, tokens and cost. Every
-update is O(1) per signal and synchronous, so it never falls behind.
+status, signals by name, per-agent figures, latency, tokens and cost. The per-agent figures
+are the type a run's result uses, :class:`~openharness_actors.AgentMetrics`, summed over
+runs; what only a reporter sees (failed harness calls, the slowest activation) is kept beside
+them. Every update is O(1) per signal and synchronous, so it never falls behind. It reads
+signals only; it never touches a run.
 """
 
 from __future__ import annotations
@@ -14,46 +17,27 @@ from typing import Any
 
 import attrs
 
+from .._core._result import AgentMetrics
+from .._core._run import AgentStats
 from .._core._signal import Signal
 from .._core._usage import Usage
 from ._tracking import Timers, usage_of
 
-__all__ = ["AgentFigures", "MetricsReporter", "MetricsSnapshot"]
-
-
-@attrs.frozen
-class AgentFigures:
-    """One agent's totals across runs.
-
-    ``latency_ms_total``/``latency_ms_max`` cover finished activations (``agent:activated``
-    to ``agent:completed``/``failed``/``cancelled``); ``cost_usd`` sums the harness's estimates.
-    """
-
-    activations: int = 0
-    completed: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    skipped: int = 0
-    retries: int = 0
-    harness_errors: int = 0
-    latency_ms_total: float = 0.0
-    latency_ms_max: float = 0.0
-    usage: Usage = Usage()
-    cost_usd: float = 0.0
-
-    @property
-    def finished(self) -> int:
-        return self.completed + self.failed + self.cancelled
-
-    @property
-    def latency_ms_mean(self) -> float:
-        """Mean latency of a finished activation (0 when none finished)."""
-        return self.latency_ms_total / self.finished if self.finished else 0.0
+__all__ = ["MetricsReporter", "MetricsSnapshot"]
 
 
 @attrs.frozen
 class MetricsSnapshot:
-    """An immutable view of a :class:`MetricsReporter` at one moment."""
+    """An immutable view of a :class:`MetricsReporter` at one moment.
+
+    ``agents`` holds each agent's :class:`~openharness_actors.AgentMetrics` summed over every
+    run: ``duration_ms`` (and ``mean_duration_ms``) covers finished activations
+    (``agent:activated`` to ``agent:completed``/``failed``/``cancelled``), ``restarts``
+    counts ``agent:restarted``, ``cost_usd`` sums the harness's estimates (``None`` while no
+    call of the agent had a price). ``harness_errors_by_agent`` counts failed harness calls
+    (``harness:error``) and ``max_duration_ms_by_agent`` the slowest finished activation, per
+    agent. ``cost_usd`` is the total of the known estimates.
+    """
 
     runs_started: int
     runs_running: int
@@ -61,12 +45,16 @@ class MetricsSnapshot:
     run_duration_ms_total: float
     signals: int
     signals_by_name: Mapping[str, int]
-    agents: Mapping[str, AgentFigures]
+    agents: Mapping[str, AgentMetrics]
     usage: Usage
     cost_usd: float
+    harness_errors_by_agent: Mapping[str, int] = attrs.field(factory=dict)
+    max_duration_ms_by_agent: Mapping[str, float] = attrs.field(factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible form (for an HTTP endpoint or a log line)."""
+        """JSON-compatible form (for an HTTP endpoint or a log line). Each agent's entry has
+        the fields of :class:`~openharness_actors.AgentMetrics` (as ``Metrics.to_dict()``),
+        plus ``mean_duration_ms``, ``max_duration_ms`` and ``harness_errors``."""
         return {
             "runs_started": self.runs_started,
             "runs_running": self.runs_running,
@@ -77,25 +65,15 @@ class MetricsSnapshot:
             "usage": attrs.asdict(self.usage),
             "cost_usd": self.cost_usd,
             "agents": {
-                name: {**attrs.asdict(f), "latency_ms_mean": f.latency_ms_mean}
+                name: {
+                    **attrs.asdict(f),
+                    "mean_duration_ms": f.mean_duration_ms,
+                    "max_duration_ms": self.max_duration_ms_by_agent.get(name, 0.0),
+                    "harness_errors": self.harness_errors_by_agent.get(name, 0),
+                }
                 for name, f in self.agents.items()
             },
         }
-
-
-@attrs.define
-class _Agent:
-    activations: int = 0
-    completed: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    skipped: int = 0
-    retries: int = 0
-    harness_errors: int = 0
-    latency_ms_total: float = 0.0
-    latency_ms_max: float = 0.0
-    usage: Usage = Usage()
-    cost_usd: float = 0.0
 
 
 _OUTCOMES = {
@@ -113,14 +91,16 @@ class MetricsReporter:
         self._runs_by_status: Counter[str] = Counter()
         self._run_ms = 0.0
         self._signals: Counter[str] = Counter()
-        self._agents: dict[str, _Agent] = {}
+        self._agents: dict[str, AgentStats] = {}
+        self._harness_errors: Counter[str] = Counter()
+        self._max_ms: dict[str, float] = {}
         self._timers = Timers()
 
-    def _agent(self, name: str | None) -> _Agent:
+    def _agent(self, name: str | None) -> AgentStats:
         key = name or "?"
         figures = self._agents.get(key)
         if figures is None:
-            figures = self._agents[key] = _Agent()
+            figures = self._agents[key] = AgentStats()
         return figures
 
     def on_signal(self, signal: Signal) -> None:
@@ -143,25 +123,28 @@ class MetricsReporter:
             closed = self._timers.stop(signal.parent, signal)
             if closed is not None:
                 ms = closed[1] * 1000
-                figures.latency_ms_total += ms
-                figures.latency_ms_max = max(figures.latency_ms_max, ms)
+                figures.duration_ms += ms
+                key = signal.agent or "?"
+                self._max_ms[key] = max(self._max_ms.get(key, 0.0), ms)
         elif name == "agent:skipped":
             self._agent(signal.agent).skipped += 1
         elif name == "agent:retry":
             self._agent(signal.agent).retries += 1
+        elif name == "agent:restarted":
+            self._agent(payload.get("agent") or signal.agent).restarts += 1
         elif name == "harness:error":
-            self._agent(signal.agent).harness_errors += 1
+            self._agent(signal.agent)
+            self._harness_errors[signal.agent or "?"] += 1
         elif name == "harness:end":
             figures = self._agent(signal.agent)
             figures.usage = figures.usage + Usage(**usage_of(signal))
-            figures.cost_usd += float(payload.get("cost_usd") or 0.0)
+            cost = payload.get("cost_usd")
+            if cost is not None:
+                figures.cost_usd = (figures.cost_usd or 0.0) + float(cost)
 
     def snapshot(self) -> MetricsSnapshot:
         """The totals so far, as an immutable value."""
-        agents = {
-            name: AgentFigures(**attrs.asdict(figures, recurse=False))
-            for name, figures in sorted(self._agents.items())
-        }
+        agents = {name: figures.freeze() for name, figures in sorted(self._agents.items())}
         usage = Usage()
         for figures in agents.values():
             usage = usage + figures.usage
@@ -175,5 +158,7 @@ class MetricsReporter:
             signals_by_name=dict(self._signals),
             agents=agents,
             usage=usage,
-            cost_usd=sum(f.cost_usd for f in agents.values()),
+            cost_usd=sum((f.cost_usd for f in agents.values() if f.cost_usd is not None), 0.0),
+            harness_errors_by_agent=dict(sorted(self._harness_errors.items())),
+            max_duration_ms_by_agent=dict(sorted(self._max_ms.items())),
         )

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import CASES, Cli
+
+from .cli_helpers import CASES, Cli
 
 
 def write_inputs(path: Path, questions: list[str]) -> None:

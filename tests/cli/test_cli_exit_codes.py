@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import ANALYZE, CASES, FACTORIES, HELLO, Cli
 
 from openharness_actors import SqliteSignalStore
+
+from .cli_helpers import ANALYZE, CASES, FACTORIES, HELLO, Cli
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 SLOW_RUN = ("run", f"{FACTORIES}:slow", "--state", HELLO, "--signals")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from cli_helpers import ANALYZE, HELLO, Cli
+from .cli_helpers import ANALYZE, HELLO, Cli
 
 LOOPY = textwrap.dedent(
     """

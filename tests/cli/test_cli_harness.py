@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_helpers import ANALYZE, HELLO, Cli
 
 from openharness_actors.testing import open_fake_anthropic, text_reply
+
+from .cli_helpers import ANALYZE, HELLO, Cli
 
 if os.environ.get("CI"):
     import claude_agent_sdk  # noqa: F401  # CI installs it (the [test] extra): never skipped there

@@ -3,9 +3,9 @@ unknown state keys named."""
 
 from __future__ import annotations
 
-from cli_helpers import ANALYZE, HELLO, Cli
-
 from openharness_actors.cli._app import build_parser
+
+from .cli_helpers import ANALYZE, HELLO, Cli
 
 
 def test_log_level_is_accepted_before_and_after_the_subcommand() -> None:

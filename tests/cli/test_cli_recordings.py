@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from cli_helpers import Cli, load_fixture
 
 from openharness_actors import HarnessError, Recording, SqliteSignalStore
+
+from .cli_helpers import Cli, load_fixture
 
 
 @pytest.fixture

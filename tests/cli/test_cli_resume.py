@@ -7,7 +7,8 @@ import signal
 import sys
 
 import pytest
-from cli_helpers import ANALYZE, FACTORIES, HELLO, Cli
+
+from .cli_helpers import ANALYZE, FACTORIES, HELLO, Cli
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 

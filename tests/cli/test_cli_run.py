@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import ANALYZE, FACTORIES, HELLO, ROOT, Cli
+
+from .cli_helpers import ANALYZE, FACTORIES, HELLO, ROOT, Cli
 
 SUMMARY = "summarizer says: ANALYZER SAYS: HELLO"
 

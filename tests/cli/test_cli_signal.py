@@ -3,7 +3,7 @@ resumes it with the signal, in a real subprocess, without repeating a completed 
 
 from __future__ import annotations
 
-from cli_helpers import FIXTURES, Cli
+from .cli_helpers import FIXTURES, Cli
 
 APPROVE = str(FIXTURES / "approve.py")
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import ANALYZE, FACTORIES, FIXTURES
 
 from openharness_actors import Workflow, WorkflowDefinitionError
 from openharness_actors.cli._target import initial_state, load_target
+
+from .cli_helpers import ANALYZE, FACTORIES, FIXTURES
 
 
 def test_workflow_attribute_takes_the_module_level_options() -> None:

@@ -65,13 +65,13 @@ def test_tree_of_a_long_chain_neither_recurses_nor_drifts_right() -> None:
 
 def test_exit_codes_pick_the_most_specific_error() -> None:
     """A divergence is a HarnessError but exits 4; template errors are definition errors."""
-    assert exit_code_for(ReplayDivergenceError("d")) == ExitCode.REPLAY_DIVERGED == 4
-    assert exit_code_for(HarnessError("h")) == ExitCode.RUN_FAILED == 1
-    assert exit_code_for(TemplateError("t", template="{{ x }}")) == ExitCode.USAGE == 2
-    assert exit_code_for(WorkflowTimeoutError("t", elapsed=1.0)) == ExitCode.TIMEOUT == 3
-    assert exit_code_for(StoreError("s")) == ExitCode.STORE == 5
-    assert exit_code_for(KeyboardInterrupt()) == ExitCode.SIGINT == 130
-    assert exit_code_for_signal(signal.SIGTERM) == ExitCode.SIGTERM == 143
+    assert exit_code_for(ReplayDivergenceError("d")) == ExitCode.REPLAY_DIVERGED.value == 4
+    assert exit_code_for(HarnessError("h")) == ExitCode.RUN_FAILED.value == 1
+    assert exit_code_for(TemplateError("t", template="{{ x }}")) == ExitCode.USAGE.value == 2
+    assert exit_code_for(WorkflowTimeoutError("t", elapsed=1.0)) == ExitCode.TIMEOUT.value == 3
+    assert exit_code_for(StoreError("s")) == ExitCode.STORE.value == 5
+    assert exit_code_for(KeyboardInterrupt()) == ExitCode.SIGINT.value == 130
+    assert exit_code_for_signal(signal.SIGTERM) == ExitCode.SIGTERM.value == 143
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -56,7 +58,7 @@ def append(state: Review, signal: Signal) -> Review:
     return attrs.evolve(state, order=(*state.order, str(signal.source.agent)))
 
 
-REDUCERS = {"review:done": append}
+REDUCERS: dict[str | re.Pattern[str], Callable[[Review, Signal], Review]] = {"review:done": append}
 
 
 def answer(request: HarnessRequest) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from recording_scenario import STORE_KINDS, Scenario, build_scenario, make_store
 
 from openharness_actors import SignalStore
+
+from .recording_scenario import STORE_KINDS, Scenario, build_scenario, make_store
 
 
 @pytest.fixture(params=STORE_KINDS)

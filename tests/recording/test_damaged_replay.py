@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
-from recording_scenario import RichHarness, Scenario
 
 from openharness_actors import (
     JsonlSignalStore,
@@ -24,6 +23,8 @@ from openharness_actors import (
     WorkflowTimeoutError,
 )
 from openharness_actors.recording._unfinished import unfinished_bound
+
+from .recording_scenario import RichHarness, Scenario
 
 REPLAY_BOUND = 10.0
 """Seconds any one replay of a damaged recording may take (they take milliseconds)."""
@@ -150,9 +151,9 @@ async def test_sqlite_content_altered_in_place_is_refused(tmp_path: Path) -> Non
     refused by the recording's digest."""
     path = tmp_path / "r.db"
     store = SqliteSignalStore(path)
-    from test_store_contract import make_signals
-
     from openharness_actors import RecordingInfo
+
+    from .test_store_contract import make_signals
 
     await store.create(RecordingInfo(id="r"))
     await store.append("r", make_signals(3))
@@ -170,9 +171,9 @@ async def test_a_version_1_sqlite_file_is_upgraded_and_read_unchecked(tmp_path: 
     read as before, and new ones are checked."""
     import sqlite3
 
-    from test_store_contract import make_signals
-
     from openharness_actors import RecordingInfo
+
+    from .test_store_contract import make_signals
 
     path = tmp_path / "old.db"
     store = SqliteSignalStore(path)

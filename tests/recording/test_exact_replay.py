@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,9 @@ async def test_thirty_racing_emitters_and_a_watcher_replay_exactly(
         body=lambda ctx: ctx.state.items,
         updates="snapshot",
     )
-    reducers = {"item:done": lambda s, sig: attrs.evolve(s, items=(*s.items, sig.source.agent))}
+    reducers: dict[str | re.Pattern[str], Callable[[Items, Signal], Items]] = {
+        "item:done": lambda s, sig: attrs.evolve(s, items=(*s.items, str(sig.source.agent)))
+    }
     harness = ScriptedHarness({f"e{i:02d}": racing(i, f"item {i}") for i in range(30)})
     store = MemorySignalStore()
     recorded = await wf.run_reactive(
@@ -418,8 +421,11 @@ async def test_an_agent_woken_between_two_changes_of_one_reducer_sees_python_val
             updates="seen",
         ),
     }
-    reducers = {"go": lambda s, sig: attrs.evolve(s, a=("x",), b=("y",))}
-    result = await wf.run_reactive(agents=agents, state=Pair(), reducers=reducers)
+    result = await wf.run_reactive(
+        agents=agents,
+        state=Pair(),
+        reducers={"go": lambda s, sig: attrs.evolve(s, a=("x",), b=("y",))},
+    )
     assert result.state.seen == "('x',) ()"
     changed = [s.payload for s in result.signals if s.name.startswith("state:")]
     assert changed[0]["new_value"] == ["x"] and changed[1]["new_value"] == ["y"]

@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from test_store_contract import make_signals
 
 from openharness_actors import JsonlSignalStore, RecordingInfo, StoreError
 from openharness_actors.recording._integrity import seal_line
+
+from .test_store_contract import make_signals
 
 _SEAL = re.compile(r',"h":"[0-9a-f]{16}"\}$')
 
@@ -109,7 +110,7 @@ async def test_newer_version_is_refused(tmp_path: Path) -> None:
         (lambda text: text.replace('"signal":', '"sígnal":', 1), 2, "expected"),
     ],
 )
-async def test_damage_names_file_and_line(tmp_path: Path, damage, line: int, problem: str) -> None:  # type: ignore[no-untyped-def]
+async def test_damage_names_file_and_line(tmp_path: Path, damage, line: int, problem: str) -> None:
     """Truncated, malformed or inconsistent files raise StoreError naming file and line (even
     when every line's digest was recomputed after the damage)."""
     path = await write_recording(tmp_path)
@@ -139,7 +140,7 @@ async def test_list_on_missing_directory_is_empty(tmp_path: Path) -> None:
         (lambda lines: lines, 0),
     ],
 )
-async def test_altered_content_is_refused_by_its_digest(tmp_path: Path, damage, line: int) -> None:  # type: ignore[no-untyped-def]
+async def test_altered_content_is_refused_by_its_digest(tmp_path: Path, damage, line: int) -> None:
     """Content altered after it was written — a changed value, a status, the header, or a
     line moved — no longer matches its digest: StoreError naming file and line."""
     path = await write_recording(tmp_path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from recording_scenario import RichHarness, Scenario
 
 from openharness_actors import (
     HarnessError,
@@ -15,6 +14,8 @@ from openharness_actors import (
     Signal,
     SignalSource,
 )
+
+from .recording_scenario import RichHarness, Scenario
 
 
 async def recorded_player(scenario: Scenario, **options: int) -> tuple[Player, object]:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import pytest
 import trio
 import trio.testing
-from recording_scenario import RichHarness, Scenario
 
 from openharness_actors import (
     MemorySignalStore,
@@ -21,6 +20,8 @@ from openharness_actors import (
 )
 from openharness_actors.harness import HarnessRequest
 from openharness_actors.testing import assert_count, assert_signal
+
+from .recording_scenario import RichHarness, Scenario
 
 
 class CountingStore(MemorySignalStore):

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from recording_scenario import RichHarness, Scenario
 
 from openharness_actors import (
     MemorySignalStore,
@@ -19,6 +18,8 @@ from openharness_actors import (
     open_engine,
 )
 from openharness_actors.testing import assert_no_signal
+
+from .recording_scenario import RichHarness, Scenario
 
 
 def simple() -> tuple[Any, dict[str, Any]]:

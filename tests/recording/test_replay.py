@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
-from recording_scenario import RichHarness, Scenario, Verdict, per_agent
 
 from openharness_actors import (
     HarnessError,
@@ -21,6 +20,8 @@ from openharness_actors import (
 from openharness_actors.harness import HarnessRequest
 from openharness_actors.recording import ReplayHarness
 from openharness_actors.testing import assert_signal
+
+from .recording_scenario import RichHarness, Scenario, Verdict, per_agent
 
 
 async def record(scenario: Scenario, store: SignalStore, **overrides: Any) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from recording_scenario import RichHarness, Scenario
 
 from openharness_actors import (
     HarnessError,
@@ -17,6 +16,8 @@ from openharness_actors import (
 )
 from openharness_actors.recording import Divergence
 from openharness_actors.testing import assert_signal
+
+from .recording_scenario import RichHarness, Scenario
 
 
 async def recorded_store(scenario: Scenario) -> MemorySignalStore:

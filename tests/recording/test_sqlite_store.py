@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import trio
-from test_store_contract import make_signals
 
 from openharness_actors import RecordingInfo, SqliteSignalStore, StoreError
+
+from .test_store_contract import make_signals
 
 
 async def test_several_stores_on_one_file(tmp_path: Path) -> None:

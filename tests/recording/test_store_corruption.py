@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import trio
 from hypothesis import HealthCheck, given, settings, strategies as st
-from recording_scenario import RichHarness, build_scenario
 
 from openharness_actors import (
     JsonlSignalStore,
@@ -21,6 +21,8 @@ from openharness_actors import (
 )
 from openharness_actors.recording import RecordingData
 from openharness_actors.recording._replay import ReplayIndex
+
+from .recording_scenario import RichHarness, build_scenario
 
 RECORDING_ID = "fuzzed"
 
@@ -74,7 +76,7 @@ def damaged(data: bytes, how: tuple[str, Any]) -> bytes:
 async def exercise(store: SignalStore) -> None:
     """Every read operation, and building a replay index, either works or raises
     StoreError."""
-    operations = [
+    operations: list[Callable[[], Awaitable[object]]] = [
         lambda: store.list(),
         lambda: store.exists(RECORDING_ID),
         lambda: store.info(RECORDING_ID),

@@ -233,6 +233,7 @@ async def test_a_custom_event_with_a_non_json_payload_is_refused(tmp_path: Path)
     assert "_Opaque" in str(cause)
     data = await store.load("opaque")
     assert data.info.status == "failed"
+    assert caught.value.partial is not None
     assert [s.name for s in data.signals] == [s.name for s in caught.value.partial.signals]
 
 

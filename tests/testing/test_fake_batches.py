@@ -71,7 +71,7 @@ async def test_batch_lifecycle(
     assert lines["a"].type == "succeeded"
     assert lines["a"].message.content[0].text == "one"  # type: ignore[union-attr]
     assert lines["b"].type == "errored"
-    assert lines["b"].error.error.type == "overloaded_error"  # type: ignore[union-attr]
+    assert lines["b"].error.error.type == "overloaded_error"
     assert [r.path for r in server.requests if r.method == "POST"] == ["/v1/messages/batches"]
     assert [r.body["messages"][0]["content"] for r in server.batches.requests] == ["hi", "hi"]
 

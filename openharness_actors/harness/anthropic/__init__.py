@@ -1,8 +1,10 @@
 """AnthropicHarness (alias ClaudeHarness): Claude through the official ``anthropic`` SDK.
 
-One concept per module: :mod:`._harness` (the harness: request building, the tool loop,
-limits, cost), :mod:`._stream` (reading a streamed reply), :mod:`._failures` (the exception
-map and retry decisions), :mod:`._request` (output repair, token estimates).
+One concept per module: :mod:`._harness` (the harness object: configuration, client, retries
+of a turn, cost), :mod:`._params` (request building), :mod:`._tool_loop` (tool turns and the
+repair turn), :mod:`._traffic` (concurrency and rate limits), :mod:`._stream` (one streamed
+request and its reply), :mod:`._failures` (the exception map and retry decisions),
+:mod:`._request` (output checks, token estimates).
 """
 
 from ._harness import (

@@ -1,29 +1,32 @@
 """AnthropicHarness: Claude through the official ``anthropic`` SDK, streamed, under trio.
 
-This module and the batch harness built on it (:mod:`.anthropic_batch`) are the only ones
-that import ``anthropic``. It turns one :class:`HarnessRequest`
-into Messages API calls made with ``anthropic.AsyncAnthropic``, whose HTTP layer picks
-trio's backend at run time, so calls run natively in the caller's trio tasks (no threads, no
-asyncio). It owns: request building (model, system, tools, structured-output instructions),
-streaming the reply into harness events, the tool-use loop, retries, the limits shared by
-every run that uses the harness object, error mapping and the cost estimate. It never
-touches workflow state and never logs prompts, replies or the API key.
+This package and the batch harness built on it (:mod:`.anthropic_batch`) are the only ones
+that import ``anthropic``. The harness turns one :class:`HarnessRequest` into Messages API
+calls made with ``anthropic.AsyncAnthropic``, whose HTTP layer picks trio's backend at run
+time, so calls run natively in the caller's trio tasks (no threads, no asyncio).
+
+This module owns the harness object: its configuration and validation, the HTTP client (one
+per trio run), pickling, statistics, the retry loop of one model turn (:meth:`_turn`, which
+the batch harness replaces) and the cost of a turn (:meth:`_cost`). The rest is one concern
+per module: :mod:`._params` builds the request, :mod:`._tool_loop` runs the conversation
+(tool turns, the repair turn), :mod:`._traffic` holds the limits, :mod:`._stream` sends one
+streaming request and reads its reply, :mod:`._failures` maps exceptions to failed attempts,
+:mod:`._request` checks outputs and estimates tokens. It never touches workflow state and
+never logs prompts, replies or the API key.
 
 Streaming: a request is sent with ``messages.with_streaming_response.create(stream=True)``
 (the SDK builds, authenticates and sends it, and raises its typed errors for error
-statuses), and the SSE body is decoded by :mod:`._messages_stream` rather than by the SDK's
+statuses), and the SSE body is decoded by :mod:`.._messages_stream` rather than by the SDK's
 ``AsyncStream``. A stream abandoned mid-way (``error`` event, timeout, cancellation) must
 release its connection at once; ``AsyncStream`` leaves its nested async generators to the
 garbage collector when that happens, which trio reports as ``ResourceWarning`` and which
-delays the close. See :func:`_read_stream` for how the body is read instead.
+delays the close. See :func:`._stream._read_stream` for how the body is read instead.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal
 
@@ -35,24 +38,18 @@ from ..._core._usage import Usage
 from ..._define._policy import RetryPolicy
 from ..._errors import HarnessError, WorkflowDefinitionError
 from ..._logging import get_logger
-from .._caching import with_cache_control
-from .._messages_stream import StreamErrorEvent, ToolUse, TurnAssembler
+from .._messages_stream import TurnAssembler
 from .._pricing import estimate_cost
 from .._redact import redact_chain
-from .._schema import json_schema
-from .._token_bucket import RateLimiter
-from .._tools import ToolOutcome, ToolSpec, tool_spec
-from ..limits import CallLimiter, current_call_limiter, limited_call
-from ..protocol import EventSink, HarnessRequest, HarnessResult, HarnessRetry, ToolResult
-from ._failures import (
-    _RETRYABLE_STATUS,
-    _RETRYABLE_TYPES,
-    _Failure,
-    _retry_after,
-    _transport_error_kind,
-)
-from ._request import _estimate_tokens, _output_problem, _repair_prompt, _used_tokens
-from ._stream import _read_stream
+from .._tools import ToolSpec
+from ..limits import CallLimiter, current_call_limiter
+from ..protocol import EventSink, HarnessRequest, HarnessResult, HarnessRetry
+from ._failures import _Failure, status_failure
+from ._params import build_params, system_for, tools_for
+from ._request import _used_tokens
+from ._stream import stream_reply
+from ._tool_loop import run_activation
+from ._traffic import TrafficLimits
 
 __all__ = ["DEFAULT_MODEL", "AnthropicHarness", "AnthropicHarnessStatistics", "ClaudeHarness"]
 
@@ -193,7 +190,7 @@ class AnthropicHarness:
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.system = system
-        self.thinking = thinking
+        self.thinking: int | Literal["adaptive"] | None = thinking
         self.timeout = timeout
         self.max_tool_turns = max_tool_turns
         self.repair_output = repair_output
@@ -209,19 +206,13 @@ class AnthropicHarness:
             attempts=max_retries + 1,
         )
         self._limiter = limiter
-        self._make_limits(requests_per_minute, tokens_per_minute)
+        self._limits = TrafficLimits(max_concurrency, requests_per_minute, tokens_per_minute)
         self._tool_specs: dict[Callable[..., Any], ToolSpec] = {}
         self._instructions: dict[Any, str] = {}
         self._requests = 0
         self._retries = 0
         self._in_flight = 0
         self._peak = 0
-
-    def _make_limits(self, rpm: float | None, tpm: float | None) -> None:
-        slots = self.max_concurrency
-        self._slots = trio.CapacityLimiter(slots) if slots is not None else None
-        self._rpm = RateLimiter(rpm) if rpm is not None else None
-        self._tpm = RateLimiter(tpm) if tpm is not None else None
 
     def __getstate__(self) -> dict[str, Any]:
         if self._given_client is not None:
@@ -230,20 +221,18 @@ class AnthropicHarness:
                 "let each process read its key from ANTHROPIC_API_KEY) instead"
             )
         state = dict(self.__dict__)
-        for transient in ("_client", "_client_run", "_slots", "_rpm", "_tpm"):
+        for transient in ("_client", "_client_run"):
             del state[transient]
-        state["_per_minute"] = tuple(
-            None if bucket is None else bucket.per_minute for bucket in (self._rpm, self._tpm)
-        )
+        state["_limits"] = self._limits.config()  # the copy gets fresh limits
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        rpm, tpm = state.pop("_per_minute")
+        limits = state.pop("_limits")
         self.__dict__.update(state)
         self._client = None
         self._client_run = None
         self._requests = self._retries = self._in_flight = self._peak = 0
-        self._make_limits(rpm, tpm)
+        self._limits = TrafficLimits(*limits)
 
     def __repr__(self) -> str:
         where = self._base_url or ("<client>" if self._given_client is not None else "default")
@@ -267,15 +256,16 @@ class AnthropicHarness:
 
     def statistics(self) -> AnthropicHarnessStatistics:
         """Traffic figures since the harness was created."""
+        slots, rpm, tpm = self._limits.slots, self._limits.rpm, self._limits.tpm
         return AnthropicHarnessStatistics(
             requests=self._requests,
             retries=self._retries,
             in_flight=self._in_flight,
             peak_in_flight=self._peak,
-            waiting=self._slots.statistics().tasks_waiting if self._slots is not None else 0,
+            waiting=slots.statistics().tasks_waiting if slots is not None else 0,
             max_concurrency=self.max_concurrency,
-            requests_available=self._rpm.statistics().available if self._rpm is not None else None,
-            tokens_available=self._tpm.statistics().available if self._tpm is not None else None,
+            requests_available=rpm.statistics().available if rpm is not None else None,
+            tokens_available=tpm.statistics().available if tpm is not None else None,
         )
 
     async def aclose(self) -> None:
@@ -303,65 +293,32 @@ class AnthropicHarness:
         """
         agent = request.agent
         log = get_logger(run_id=request.run_id, agent=agent, harness=self.name)
-        model = request.model or self.model
-        tools = self._tools_for(request)
-        params: dict[str, Any] = {"model": model, "max_tokens": self.max_tokens}
-        system = self._system_for(request)
-        if system:
-            params["system"] = system
-        if self.temperature is not None:
-            # Recent SDKs no longer take sampling parameters as arguments; the API still does.
-            params["extra_body"] = {"temperature": self.temperature}
-        if self.thinking == "adaptive":
-            params["thinking"] = {"type": "adaptive"}
-        elif self.thinking is not None:
-            params["thinking"] = {"type": "enabled", "budget_tokens": self.thinking}
-        if tools:
-            params["tools"] = [spec.definition() for spec in tools.values()]
-        if self.cache:
-            params = with_cache_control(params)
-        messages: list[dict[str, Any]] = [{"role": "user", "content": request.prompt}]
-        usage = Usage()
-        cost: float | None = 0.0
-        tool_turns = 0
-        repaired = False
-        while True:
-            turn = await self._turn(agent, {**params, "messages": messages}, emit, log)
-            usage = usage + turn.usage
-            turn_cost = self._cost(turn.model or model, turn.usage)
-            cost = None if cost is None or turn_cost is None else cost + turn_cost
-            content = turn.content()
-            if content:
-                messages.append({"role": "assistant", "content": content})
-            uses = turn.tool_uses
-            if turn.stop_reason == "tool_use" and uses:
-                if tool_turns >= self.max_tool_turns:
-                    raise HarnessError(
-                        f"agent {agent!r}: the model still asked for tools after "
-                        f"{self.max_tool_turns} tool turns (max_tool_turns)",
-                        agent=agent,
-                        code="max_tool_turns",
-                    )
-                tool_turns += 1
-                messages.append(
-                    {"role": "user", "content": await self._run_tools(uses, tools, emit, log)}
-                )
-                continue
-            problem = (
-                None if repaired or not self.repair_output else _output_problem(turn.text, request)
-            )
-            if problem is not None:
-                repaired = True
-                log.debug("anthropic.output_repair", problem=problem[:200])
-                messages.append({"role": "user", "content": _repair_prompt(problem)})
-                continue
-            return HarnessResult(
-                output=turn.text,
-                usage=usage,
-                stop_reason=turn.stop_reason,
-                model=turn.model or model,
-                cost_usd=cost,
-            )
+        tools = tools_for(request, self._tool_specs)
+        params = build_params(
+            request,
+            tools,
+            system_for(request, self.system, self._instructions),
+            model=request.model or self.model,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            thinking=self.thinking,
+            cache=self.cache,
+        )
+
+        async def turn(turn_params: dict[str, Any]) -> TurnAssembler:
+            return await self._turn(agent, turn_params, emit, log)
+
+        return await run_activation(
+            request,
+            params,
+            tools,
+            emit,
+            turn=turn,
+            cost=self._cost,
+            max_tool_turns=self.max_tool_turns,
+            repair_output=self.repair_output,
+            log=log,
+        )
 
     def _cost(self, model: str, usage: Usage) -> float | None:
         """The estimated price of one turn (the batch harness charges half)."""
@@ -407,35 +364,13 @@ class AnthropicHarness:
             attempt += 1
 
     async def _attempt(self, params: dict[str, Any], emit: EventSink) -> TurnAssembler | _Failure:
-        """One HTTP request within the limits; a failure is returned, not raised.
-
-        The token bucket is charged an estimate before the request and corrected with the
-        reported usage afterwards, however the request ends; so is the shared limiter's permit,
-        held for the request.
-        """
+        """One HTTP request within the limits (see :meth:`TrafficLimits.admitted`); a failure
+        is returned, not raised."""
         client = self._client_for_this_run()
-        if self._rpm is not None:
-            await self._rpm.acquire()
-        estimate = _estimate_tokens(params) if self._tpm is not None else 0
-        if self._tpm is not None:
-            await self._tpm.acquire(estimate)
         turn = TurnAssembler()
         shared = self._limiter or current_call_limiter()
-        if shared is not None and not estimate:
-            estimate = _estimate_tokens(params)
-        try:
-            async with limited_call(shared, estimate) as call:
-                try:
-                    failure = await self._request(client, params, turn, emit)
-                finally:
-                    call.used_tokens = _used_tokens(turn.usage)
-        finally:
-            if self._tpm is not None:
-                used = _used_tokens(turn.usage)
-                if used >= estimate:
-                    self._tpm.charge(used - estimate)
-                else:
-                    self._tpm.refund(estimate - used)
+        async with self._limits.admitted(params, shared, lambda: _used_tokens(turn.usage)):
+            failure = await self._request(client, params, turn, emit)
         return turn if failure is None else failure
 
     async def _request(
@@ -446,177 +381,24 @@ class AnthropicHarness:
         emit: EventSink,
     ) -> _Failure | None:
         """Stream one reply into ``turn`` holding a concurrency slot; the failure, if any."""
-        slots = self._slots
+        slots = self._limits.slots
         if slots is not None:
             await slots.acquire()
         self._requests += 1
         self._in_flight += 1
         self._peak = max(self._peak, self._in_flight)
         try:
-            return await self._stream_reply(client, params, turn, emit)
+            return await stream_reply(
+                client, params, turn, emit, timeout=self.timeout, redact=self._redact, key=self._key
+            )
         finally:
             self._in_flight -= 1
             if slots is not None:
                 slots.release()
 
-    async def _stream_reply(
-        self,
-        client: anthropic.AsyncAnthropic,
-        params: dict[str, Any],
-        turn: TurnAssembler,
-        emit: EventSink,
-    ) -> _Failure | None:
-        """One HTTP request, its SDK and transport errors mapped to a :class:`_Failure`."""
-        failure: _Failure | None = None
-        request_id: str | None = None
-        try:
-            with trio.move_on_after(
-                self.timeout if self.timeout is not None else math.inf
-            ) as deadline:
-                async with client.messages.with_streaming_response.create(
-                    **params, stream=True
-                ) as response:
-                    request_id = response.request_id
-                    await _read_stream(response.http_response.aiter_bytes(), turn, emit)
-        except anthropic.APIStatusError as exc:
-            failure = self._status_failure(exc)
-        except anthropic.APITimeoutError as exc:
-            failure = _Failure("timeout", "the request timed out", True, cause=exc)
-        except anthropic.APIConnectionError as exc:
-            failure = _Failure("connection_error", self._redact(str(exc)), True, cause=exc)
-        except StreamErrorEvent as exc:
-            failure = _Failure(
-                exc.error_type,
-                self._redact(f"error event in the stream: {exc}"),
-                exc.error_type in _RETRYABLE_TYPES,
-                request_id=request_id,
-                cause=exc,
-            )
-        except anthropic.AnthropicError as exc:
-            failure = _Failure("anthropic_error", self._redact(repr(exc)), False, cause=exc)
-        except Exception as exc:
-            kind = _transport_error_kind(exc)
-            if kind is None:
-                redact_chain(exc, self._key())
-                raise
-            failure = _Failure(
-                kind,
-                self._redact(f"{type(exc).__name__}: {exc}"),
-                True,
-                request_id=request_id,
-                cause=exc,
-            )
-        else:
-            if deadline.cancelled_caught:
-                failure = _Failure(
-                    "timeout",
-                    f"no complete reply within {self.timeout}s",
-                    True,
-                    request_id=request_id,
-                )
-            elif not turn.done:
-                failure = _Failure(
-                    "incomplete_stream",
-                    "the stream ended before message_stop",
-                    True,
-                    request_id=request_id,
-                )
-        return failure
-
     def _status_failure(self, exc: anthropic.APIStatusError) -> _Failure:
-        status = exc.status_code
-        body = exc.body.get("error") if isinstance(exc.body, dict) else None
-        error = body if isinstance(body, dict) else {}
-        error_type = str(error["type"]) if error.get("type") else None
-        detail = str(error.get("message") or exc.message)
-        return _Failure(
-            code=str(status),
-            message=self._redact(f"HTTP {status} {error_type or ''}: {detail}".replace("  ", " ")),
-            # The status decides, not the body's type: a 4xx saying "api_error" is final.
-            retryable=status in _RETRYABLE_STATUS or status >= 500,
-            status_code=status,
-            request_id=exc.request_id,
-            retry_after=_retry_after(exc.response.headers),
-            cause=exc,
-        )
-
-    async def _run_tools(
-        self, uses: Sequence[ToolUse], tools: dict[str, ToolSpec], emit: EventSink, log: Any
-    ) -> list[dict[str, Any]]:
-        """Run one turn's tool calls (concurrently) and return their ``tool_result`` blocks."""
-        results: list[dict[str, Any]] = [{} for _ in uses]
-
-        async def run_one(index: int, use: ToolUse) -> None:
-            spec = tools.get(use.name)
-            if use.error is not None:
-                outcome = ToolOutcome(error=use.error)
-            elif spec is None:
-                outcome = ToolOutcome(error=f"there is no tool named {use.name!r}")
-            else:
-                outcome = await spec.call(use.input)
-            if outcome.error is not None:
-                log.debug("anthropic.tool_error", tool=use.name, error=outcome.error[:200])
-            await emit(ToolResult(use.id, use.name, outcome.result, outcome.error))
-            block: dict[str, Any] = {
-                "type": "tool_result",
-                "tool_use_id": use.id,
-                "content": outcome.content,
-            }
-            if outcome.error is not None:
-                block["is_error"] = True
-            results[index] = block
-
-        if len(uses) == 1:
-            await run_one(0, uses[0])
-        else:
-            async with trio.open_nursery() as nursery:
-                for index, use in enumerate(uses):
-                    nursery.start_soon(run_one, index, use)
-        return results
-
-    def _tools_for(self, request: HarnessRequest) -> dict[str, ToolSpec]:
-        tools: dict[str, ToolSpec] = {}
-        for fn in request.tools:
-            spec = self._tool_specs.get(fn)
-            if spec is None:
-                try:
-                    spec = tool_spec(fn)
-                except TypeError as exc:
-                    raise HarnessError(
-                        f"agent {request.agent!r}: {exc}", agent=request.agent, code="invalid_tool"
-                    ) from exc
-                self._tool_specs[fn] = spec
-            if spec.name in tools:
-                raise HarnessError(
-                    f"agent {request.agent!r}: two tools are named {spec.name!r}",
-                    agent=request.agent,
-                    code="invalid_tool",
-                )
-            tools[spec.name] = spec
-        return tools
-
-    def _system_for(self, request: HarnessRequest) -> str | None:
-        system = request.system if request.system is not None else self.system
-        output = request.output
-        if output is None or output is str:
-            return system
-        instructions = self._instructions.get(output)
-        if instructions is None:
-            try:
-                schema = json_schema(output)
-            except TypeError as exc:
-                raise HarnessError(
-                    f"agent {request.agent!r}: output type has no JSON schema: {exc}",
-                    agent=request.agent,
-                    code="invalid_output_type",
-                ) from exc
-            instructions = (
-                "Reply with one JSON value that matches the JSON Schema below, and nothing else: "
-                "no explanation and no Markdown code fence.\n<json_schema>\n"
-                f"{json.dumps(schema, ensure_ascii=False)}\n</json_schema>"
-            )
-            self._instructions[output] = instructions
-        return f"{system}\n\n{instructions}" if system else instructions
+        """An HTTP error status as a failed attempt (used by the batch harness too)."""
+        return status_failure(exc, self._redact)
 
     def _client_for_this_run(self) -> anthropic.AsyncAnthropic:
         if self._given_client is not None:

@@ -1,17 +1,69 @@
-"""Reading a streamed reply body into a turn: the SSE bytes are pumped from the HTTP body in
-a task of their own and decoded by :mod:`.._messages_stream`, so an abandoned stream releases
-its connection at once. It does not build requests or decide retries."""
+"""One streamed reply: a streaming Messages request within the per-attempt timeout
+(:func:`stream_reply`), its SSE bytes pumped from the HTTP body in a task of their own and
+decoded by :mod:`.._messages_stream` into a turn (:func:`_read_stream`), so an abandoned
+stream releases its connection at once; what went wrong comes back as a :class:`_Failure`
+(mapped by :mod:`._failures`). It does not build requests, wait for limits or decide
+retries."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
+import anthropic
 import trio
 
 from .._messages_stream import SSEDecoder, StreamErrorEvent, TurnAssembler
+from .._redact import redact_chain
 from ..protocol import EventSink
+from ._failures import _Failure, failure_of
+
+
+async def stream_reply(
+    client: anthropic.AsyncAnthropic,
+    params: dict[str, Any],
+    turn: TurnAssembler,
+    emit: EventSink,
+    *,
+    timeout: float | None,
+    redact: Callable[[str], str],
+    key: Callable[[], str | None],
+) -> _Failure | None:
+    """Send one streaming request and read its reply into ``turn``; the failure, if any.
+
+    ``timeout`` bounds the whole attempt, streaming included (``None``: no bound). A stream
+    that ends before ``message_stop`` is an ``incomplete_stream`` failure. An exception that
+    is no API, stream or transport error propagates, with ``key()`` redacted from its chain.
+    """
+    failure: _Failure | None = None
+    request_id: str | None = None
+    try:
+        with trio.move_on_after(timeout if timeout is not None else math.inf) as deadline:
+            async with client.messages.with_streaming_response.create(
+                **params, stream=True
+            ) as response:
+                request_id = response.request_id
+                await _read_stream(response.http_response.aiter_bytes(), turn, emit)
+    except Exception as exc:
+        failure = failure_of(exc, request_id=request_id, redact=redact)
+        if failure is None:
+            redact_chain(exc, key())
+            raise
+    else:
+        if deadline.cancelled_caught:
+            failure = _Failure(
+                "timeout", f"no complete reply within {timeout}s", True, request_id=request_id
+            )
+        elif not turn.done:
+            failure = _Failure(
+                "incomplete_stream",
+                "the stream ended before message_stop",
+                True,
+                request_id=request_id,
+            )
+    return failure
 
 
 async def _read_stream(body: Any, turn: TurnAssembler, emit: EventSink) -> None:

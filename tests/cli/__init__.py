@@ -1,0 +1,1 @@
+"""Command-line tests (``python -m openharness_actors`` as a subprocess)."""

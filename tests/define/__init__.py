@@ -1,0 +1,1 @@
+"""Tests of workflow definition checks (``openharness_actors._define``)."""

@@ -1,0 +1,1 @@
+"""Tests of the journal: resume, suspension, crash points, racing resumes."""

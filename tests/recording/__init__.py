@@ -1,0 +1,1 @@
+"""Tests of recording, replay and the signal stores."""

@@ -1,0 +1,1 @@
+"""Tests of the public testing helpers (``openharness_actors.testing``)."""
