@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypedDict, TypeVar
 
@@ -65,6 +66,15 @@ __all__ = [
 
 S = TypeVar("S")
 
+ReducerMapping = (
+    Mapping[str, Callable[[S, Signal], S]]
+    | Mapping[re.Pattern[str], Callable[[S, Signal], S]]
+    | Mapping[PatternLike, Callable[[S, Signal], S]]
+)
+"""``reducers=``: pattern -> ``(state, signal) -> state``. Spelled as a union because a
+mapping's key type is invariant: a ``dict[str, ...]`` held in a variable is not a
+``Mapping[str | re.Pattern[str], ...]``."""
+
 Reducers = tuple[tuple[Pattern, Callable[[Any, Signal], Any]], ...]
 
 
@@ -93,7 +103,7 @@ class RunSettings(Generic[S]):
     timeout: float | None = None
     """Seconds for the whole run, then :class:`WorkflowTimeoutError`; ``None``: no limit."""
 
-    reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None = None
+    reducers: ReducerMapping[S] | None = None
     """Signal pattern -> ``(state, signal) -> state``, applied by the state actor."""
 
     reporters: Sequence[Reporter] = ()
@@ -237,7 +247,7 @@ class _SharedKeywords(TypedDict, Generic[S], total=False):
     end_when: Callable[[S], Any] | None
     on_end: Literal["cancel", "drain"]
     timeout: float | None
-    reducers: Mapping[PatternLike, Callable[[S, Signal], S]] | None
+    reducers: ReducerMapping[S] | None
     reporters: Sequence[Reporter]
     max_activations: int | None
     restart: RestartPolicy | None

@@ -152,7 +152,7 @@ def test_the_validator_reports_every_bad_option_at_once() -> None:
         "on_wait": ("sleep", "on_wait must be"),
     }
     values = {name: value for name, (value, _) in bad.items()}
-    problems = RunSettings(agents={"a": agent}, budget=10, **values).validate().problems
+    problems = RunSettings(agents={"a": agent}, budget=10, **values).validate().problems  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     expected = [*(text for _, text in bad.values()), "budget must be a Budget"]
     assert len(problems) == len(expected)
     for text in expected:
@@ -171,7 +171,7 @@ def test_journal_and_recording_together_are_refused() -> None:
     """A journaled run is recorded by its journal: giving both is a problem."""
     wf = create_workflow(dict)
     agent = wf.agent(prompt="x", activate_on="workflow:start", updates="out")
-    settings = RunSettings(
+    settings: RunSettings[dict[str, object]] = RunSettings(
         agents={"a": agent}, journal=Journal(SqliteSignalStore(":memory:")), recording="record"
     )
     assert any("either recording= or journal=" in p for p in settings.validate().problems)
@@ -205,7 +205,7 @@ async def test_run_reactive_refuses_an_unknown_option(tmp_path: Path) -> None:
             agents=agents,
             state={"out": None},
             harness=harness,
-            jornal=Journal(SqliteSignalStore(tmp_path / "j.db")),  # type: ignore[call-arg]
+            jornal=Journal(SqliteSignalStore(tmp_path / "j.db")),
         )
     _check_refusal(caught.value, "run_reactive", ["jornal"])
     assert "did you mean journal=?" in str(caught.value)
@@ -223,7 +223,7 @@ async def test_engine_start_refuses_an_unknown_option() -> None:
                 state={"out": None},
                 harness=harness,
                 timeuot=3,  # type: ignore[call-arg]
-                colour="red",  # type: ignore[call-arg]
+                colour="red",  # pyright: ignore[reportCallIssue]
             )
         assert engine.statistics().started == 0
     _check_refusal(caught.value, "Engine.start", ["timeuot", "colour"])
@@ -235,7 +235,7 @@ def test_prepare_refuses_what_needs_a_run() -> None:
     reason."""
     wf, agents, _ = _workflow()
     with pytest.raises(UnknownOptionError) as caught:
-        wf.prepare(agents=agents, state={"out": None}, budget=Budget(usd=1))  # type: ignore[call-arg]
+        wf.prepare(agents=agents, state={"out": None}, budget=Budget(usd=1))
     _check_refusal(caught.value, "prepare", ["budget"])
     assert "run_reactive() or Engine.start() apply a budget" in str(caught.value)
 
@@ -250,7 +250,7 @@ async def test_resume_refuses_state_with_the_reason(tmp_path: Path) -> None:
             journal=journal,
             agents=agents,
             harness=harness,
-            state={"out": None},  # type: ignore[call-arg]
+            state={"out": None},
         )
     _check_refusal(caught.value, "resume", ["state"])
     assert "journaled initial state" in str(caught.value)

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from approvalflow import AGENTS, OPTIONS, echo, wf
-
 from openharness_actors import Journal, ScriptedHarness, SqliteSignalStore, run_batch
+
+from .approvalflow import AGENTS, OPTIONS, echo, wf
 
 STOP_WHEN_PUBLISHED: dict[str, Any] = {**OPTIONS, "end_when": lambda s: s.final is not None}
 INPUTS = [{"topic": "ai"}, {"topic": "bees"}]

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from approvalflow import AGENTS, OPTIONS, Review, echo, wf
 
 from openharness_actors import (
     ExternalSignalError,
@@ -16,6 +15,8 @@ from openharness_actors import (
     SqliteSignalStore,
     WorkflowDefinitionError,
 )
+
+from .approvalflow import AGENTS, OPTIONS, Review, echo, wf
 
 
 def _names(result: Any) -> list[str]:
