@@ -98,7 +98,7 @@ class RunBook:
         self._keep_for = keep_for
         self._clock = clock or trio.current_time
         self._runs: dict[str, TrackedRun] = {}
-        self._finished: deque[TrackedRun] = deque()  # in the order they ended
+        self._finished: deque[tuple[float, TrackedRun]] = deque()  # (ended at, run), in order
         self._engine: Engine | None = None
         self._nursery: trio.Nursery | None = None
         self._answer_by = math.inf
@@ -123,7 +123,7 @@ class RunBook:
     @property
     def live(self) -> int:
         """How many runs are running or waiting."""
-        return len(self._runs) - len(self._finished)
+        return sum(not tracked.handle.done for tracked in self._runs.values())
 
     @property
     def full(self) -> bool:
@@ -171,13 +171,11 @@ class RunBook:
             await handle.wait()
         await tracked.settled()
         tracked.ended_at = self._clock()
-        self._finished.append(tracked)
+        self._finished.append((tracked.ended_at, tracked))
         self._forget_expired()
 
     def _forget_expired(self) -> None:
         now = self._clock()
         finished = self._finished
-        while finished and (
-            len(finished) > self._keep or now - (finished[0].ended_at or now) >= self._keep_for
-        ):
-            del self._runs[finished.popleft().run_id]
+        while finished and (len(finished) > self._keep or now - finished[0][0] >= self._keep_for):
+            del self._runs[finished.popleft()[1].run_id]

@@ -66,7 +66,12 @@ class RunsAPI:
         data = await read_json(x.request, settings.max_body_bytes, settings.body_timeout)
         text = validate_input(data, settings.max_input_chars)
         if not self.book.available:
-            raise HTTPError(503, "shutting_down", "the service is not taking new runs")
+            raise HTTPError(
+                503,
+                "runs_unavailable",
+                "the service is not taking new runs (it is shutting down, or it was served "
+                "without the ASGI lifespan that opens their engine)",
+            )
         if self.book.full:
             raise HTTPError(
                 503,
@@ -158,8 +163,9 @@ class RunsAPI:
             await response.chunk(sse_event(signal.name, signal_data(signal), signal.seq))
         await tracked.settled()
         body = self.describe(tracked)
-        if body["error"] is not None:
-            return sse_event("error", {"status": body["error"]["status"], **body})
+        error = body["error"]
+        if error is not None:  # shaped as /analyze/stream's, with the run as GET shows it
+            return sse_event("error", {"status": error["status"], "error": error, "run": body})
         return sse_event("result", body)
 
     def _find(self, x: Exchange) -> TrackedRun:

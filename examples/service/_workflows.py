@@ -3,10 +3,10 @@
 * The analyzer (the product page's): one agent analyzes ``state.input``; behind
   ``/analyze`` and ``/analyze/stream``, one run per request.
 * The approval workflow (human in the loop): a drafter writes a draft and emits
-  ``approval:requested``; the run then waits for a person. ``approval:granted`` (payload
-  ``{"note": ...}``) has the publisher publish the draft, which ends the run (``end_when``);
-  ``approval:denied`` (payload ``{"reason": ...}``) has the reviser revise the draft and ask
-  again. Behind ``POST /runs``; the signals come in through ``POST /runs/{id}/signals``.
+  ``approval:requested``; the run then waits for a person. ``approval:granted`` has the
+  publisher publish the draft, which ends the run (``end_when``); ``approval:denied`` has the
+  reviser revise the draft and ask again. Either payload (any JSON object, ``{"note": ...}``
+  say) reaches the agent's prompt as the reviewer's words. Behind ``POST /runs``; the signals come in through ``POST /runs/{id}/signals``.
 
 This module defines workflows only: it knows no HTTP and no key.
 """
@@ -66,13 +66,13 @@ APPROVAL_AGENTS = {
         emits=["approval:requested"],
     ),
     "reviser": approval.agent(
-        prompt="Revise this draft: {{ state.draft }}\nThe reviewer said: {{ signal.payload.reason }}",
+        prompt="Revise this draft: {{ state.draft }}\nThe reviewer said: {{ signal.payload }}",
         activate_on="approval:denied",
         updates="draft",
         emits=["approval:requested"],
     ),
     "publisher": approval.agent(
-        prompt="Polish for publication: {{ state.draft }}\nReviewer's note: {{ signal.payload.note }}",
+        prompt="Polish for publication: {{ state.draft }}\nThe reviewer said: {{ signal.payload }}",
         activate_on="approval:granted",
         updates="final",
     ),

@@ -7,9 +7,10 @@ Run it (serves until SIGTERM or Ctrl-C; ``pip install 'openharness-actors[servic
         -H 'Content-Type: application/json' -d '{"input": "hello"}'
     curl -sN localhost:8000/analyze/stream -H 'Authorization: Bearer secret-1' \
         -H 'Content-Type: application/json' -d '{"input": "hi"}'
-    curl -s localhost:8000/runs -H 'Authorization: Bearer secret-1' -d '{"input": "a reply"}'
+    curl -s localhost:8000/runs -H 'Authorization: Bearer secret-1' \
+        -H 'Content-Type: application/json' -d '{"input": "announce 1.0"}'
     curl -s localhost:8000/runs/RUN_ID/signals -H 'Authorization: Bearer secret-1' \
-        -d '{"name": "approval:granted", "payload": {"note": "ship it"}}'
+        -H 'Content-Type: application/json' -d '{"name": "approval:granted"}'
 
 ``--self-test`` serves on a free port, sends a few requests to itself and exits. With
 ``ANTHROPIC_API_KEY`` set it calls Claude, otherwise a scripted harness answers.
@@ -443,7 +444,7 @@ async def self_test_runs(host: str, port: int, auth: Mapping[str, str], call: Ca
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--graceful-timeout", type=float, default=10.0)
