@@ -946,3 +946,43 @@ async def test_shutdown_cancels_waiting_runs_at_once() -> None:
     assert error["status"] == 503 and error["error"]["type"] == "cancelled"
     assert error["run"]["status"] == "cancelled"
     assert elapsed < 1.0  # the grace period is 2 s; runs in flight get 1 s of it
+
+
+async def test_leaving_the_event_stream_leaves_the_run_alone() -> None:
+    """A client that closes its events stream mid-run does not cancel the run (unlike
+    /analyze/stream, the run is not the request's): it still waits, and still publishes."""
+    with structlog.testing.capture_logs() as logs:
+        async with serving(harness=scripted_approvals()) as client:
+            shown, sent, ended = await leave_then_approve(client, logs)
+    assert shown["status"] == "waiting" and sent.status_code == 202
+    assert ended["status"] == "terminated" and ended["state"]["final"] is not None
+
+
+async def leave_then_approve(client: Any, logs: list[dict[str, Any]]) -> tuple[Any, Any, Any]:
+    """Follow a run's events on a raw connection until it waits, leave, wait for the server
+    to have ended that request, then read the run, approve it and read it again."""
+    run = await start_run(client)
+    host, port = str(client.base_url).removeprefix("http://").rstrip("/").split(":")
+    request = (
+        f"GET {run['links']['events']} HTTP/1.1\r\nhost: {host}\r\n"
+        f"authorization: Bearer {KEY}\r\n\r\n"
+    ).encode()
+    with trio.fail_after(10):
+        async with await trio.open_tcp_stream(host, int(port)) as stream:
+            await stream.send_all(request)
+            received = b""
+            while b"event: workflow:waiting" not in received:
+                received += await stream.receive_some(65536)
+        while True:  # until the server has seen the client leave and ended that request
+            finished = [e for e in logs if e["event"] == "request_finished"]
+            if any(e["path"] == run["links"]["events"] for e in finished):
+                break
+            await trio.sleep(0.01)
+    shown = (await client.get(run["links"]["self"], headers=AUTH)).json()
+    async with events_of(client, run) as events:
+        granted = {"name": "approval:granted"}
+        sent = await client.post(run["links"]["signals"], json=granted, headers=AUTH)
+        await events.until("result")
+        await events.rest()
+    ended = (await client.get(run["links"]["self"], headers=AUTH)).json()
+    return shown, sent, ended

@@ -3,9 +3,9 @@
 This module owns the ASGI side of one request (reading a body within its size and time
 limits, sending a response once), the error answers (:class:`HTTPError`, and
 :func:`map_run_error`, the one table from a run's error to its HTTP answer), the validation
-of JSON bodies (a 422 lists every problem) and server-sent events. It knows no route, no
-workflow and no key. :func:`http_request` is the other side: a minimal client for the
-self-test.
+of JSON bodies (a 422 lists every problem), server-sent events, and the graceful drain of
+the work requests hold at shutdown (:class:`Drain`). It knows no route, no workflow and no
+key.
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ __all__ = [
     "Response",
     "Scope",
     "Send",
-    "http_events",
-    "http_request",
     "is_json_media_type",
     "map_run_error",
     "object_fields",
@@ -359,73 +357,3 @@ def request_id(given: str | None) -> str:
     if given and len(given) <= 64 and given.isascii() and given.replace("-", "").isalnum():
         return given
     return secrets.token_hex(8)
-
-
-async def http_request(
-    host: str,
-    port: int,
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: Mapping[str, str] | None = None,
-) -> tuple[int, str]:
-    """A minimal HTTP/1.1 client (one request per connection), enough for the self-test."""
-    payload = b"" if body is None else json.dumps(body).encode()
-    lines = [f"{method} {path} HTTP/1.1", f"host: {host}:{port}", "connection: close"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-    if body is not None:
-        lines += ["content-type: application/json", f"content-length: {len(payload)}"]
-    stream = await trio.open_tcp_stream(host, port)
-    async with stream:
-        await stream.send_all("\r\n".join(lines).encode() + b"\r\n\r\n" + payload)
-        received = bytearray()
-        while chunk := await stream.receive_some(65536):
-            received += chunk
-    head, _, rest = bytes(received).partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    if b"transfer-encoding: chunked" in head.lower():
-        rest = _dechunk(rest)
-    return status, rest.decode()
-
-
-async def http_events(
-    host: str,
-    port: int,
-    path: str,
-    headers: Mapping[str, str],
-    on_event: Callable[[str, Any], Awaitable[None]],
-) -> int:
-    """``GET`` an event stream and await ``on_event(name, data)`` for each event as it
-    arrives, until the server ends the stream; returns the status. Speaks HTTP/1.0, so the
-    body comes unchunked; enough for the self-test."""
-    lines = [f"GET {path} HTTP/1.0", f"host: {host}:{port}"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    stream = await trio.open_tcp_stream(host, port)
-    status = 0
-    async with stream:
-        await stream.send_all("\r\n".join(lines).encode() + b"\r\n\r\n")
-        buffer = b""
-        while chunk := await stream.receive_some(65536):
-            buffer += chunk
-            if not status:
-                if b"\r\n\r\n" not in buffer:
-                    continue
-                head, _, buffer = buffer.partition(b"\r\n\r\n")
-                status = int(head.split(b" ", 2)[1])
-            while status == 200 and b"\n\n" in buffer:
-                block, _, buffer = buffer.partition(b"\n\n")
-                fields = dict(line.split(": ", 1) for line in block.decode().splitlines())
-                await on_event(fields["event"], json.loads(fields["data"]))
-    return status
-
-
-def _dechunk(data: bytes) -> bytes:
-    out = bytearray()
-    while data:
-        size_line, _, data = data.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        if size == 0:
-            break
-        out += data[:size]
-        data = data[size + 2 :]
-    return bytes(out)

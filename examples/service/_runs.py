@@ -21,7 +21,6 @@ This module knows no HTTP: the endpoints are ``_runs_api``'s.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -53,6 +52,7 @@ class TrackedRun:
     outcome: WorkflowResult[Any] | Exception | None = None
     """The result, or the error that ended the run; ``None`` while it is live."""
     ended_at: float | None = None
+    """When it ended (the book's clock), once it has."""
 
     @property
     def run_id(self) -> str:
@@ -71,7 +71,7 @@ class TrackedRun:
     @property
     def status(self) -> str:
         """``running``, ``waiting``, or the final status once the run has ended."""
-        if self.outcome is not None or self.handle.done:
+        if self.handle.done:
             return self.handle.status
         return "waiting" if self.handle.waiting else "running"
 
@@ -92,7 +92,10 @@ class RunBook:
         clock: Callable[[], float] | None = None,
     ) -> None:
         if max_live < 1 or keep < 0 or keep_for < 0:
-            raise ValueError("the run limits must be at least 1 live run and no negative retention")
+            raise ValueError(
+                f"runs: at least 1 live run (max_runs={max_live}) and no negative retention "
+                f"(keep_finished={keep}, keep_finished_for={keep_for}) are needed"
+            )
         self._max_live = max_live
         self._keep = keep
         self._keep_for = keep_for
@@ -101,7 +104,7 @@ class RunBook:
         self._finished: deque[tuple[float, TrackedRun]] = deque()  # (ended at, run), in order
         self._engine: Engine | None = None
         self._nursery: trio.Nursery | None = None
-        self._answer_by = math.inf
+        self._closing = False
 
     @asynccontextmanager
     async def open(self, *, reporters: Sequence[Reporter] = ()) -> AsyncIterator[RunBook]:
@@ -118,7 +121,7 @@ class RunBook:
     @property
     def available(self) -> bool:
         """Whether runs can be started: the book is open and no shutdown has begun."""
-        return self._engine is not None and self._answer_by == math.inf
+        return self._engine is not None and not self._closing
 
     @property
     def live(self) -> int:
@@ -153,7 +156,7 @@ class RunBook:
     def begin_shutdown(self, answer_by: float) -> None:
         """Cancel the waiting runs now and the others at ``answer_by`` (trio time); no run
         starts after this."""
-        self._answer_by = answer_by
+        self._closing = True
         for tracked in list(self._runs.values()):
             if tracked.outcome is None:
                 if tracked.handle.waiting:

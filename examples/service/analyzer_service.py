@@ -64,8 +64,9 @@ and exit status 2, not a traceback.
 The modules next to this one each own one concern: ``_access`` (settings, keys, rate
 limits), ``_http`` (requests, responses, error answers, JSON bodies, SSE), ``_workflows``
 (the analyzer and the approval workflow), ``_analyze_api`` and ``_runs_api`` (the
-endpoints), ``_runs`` (the long-lived engine and its runs). This file is the app: routing,
-authentication, the request log, the lifespan, serving.
+endpoints), ``_runs`` (the long-lived engine and its runs), ``_client`` (the self-test's
+client). This file is the app: routing, authentication, the request log, the lifespan,
+serving, the self-test.
 """
 
 # test_docs: --self-test
@@ -90,6 +91,7 @@ import structlog
 import trio
 from _access import KeyRing, RateLimiter, Settings
 from _analyze_api import AnalyzeAPI
+from _client import http_events, http_request
 from _http import (
     Drain,
     Exchange,
@@ -99,8 +101,6 @@ from _http import (
     Response,
     Scope,
     Send,
-    http_events,
-    http_request,
     request_id,
 )
 from _runs import RunBook
