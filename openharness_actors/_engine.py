@@ -80,6 +80,23 @@ class RunHandle(Generic[S]):
         external = self._core.external
         return () if external is None or external.input_ended else external.awaited
 
+    @property
+    def waiting(self) -> bool:
+        """Whether the run waits for an external signal now: its last logged signal is
+        ``workflow:waiting`` and nothing is under way. It turns ``False`` as soon as a
+        :meth:`send` is made (before that ``send`` returns, with no checkpoint in between),
+        so a host that checks it and then sends, without awaiting in between, answers each
+        wait once."""
+        core = self._core
+        logged = core.log.signals
+        return (
+            not self.done
+            and bool(self.awaited)
+            and bool(logged)
+            and logged[-1].name == "workflow:waiting"
+            and core.work.quiet()
+        )
+
     async def send(self, name: str, payload: Mapping[str, Any] | None = None) -> str:
         """Send external signal ``name`` into the run (it must match the run's
         ``external=`` patterns); returns the signal's id once it is queued for the log.

@@ -78,6 +78,30 @@ async def test_waiting_run_continues_on_send() -> None:
     assert first < granted.seq < second
 
 
+async def test_waiting_is_true_exactly_while_the_run_waits() -> None:
+    """RunHandle.waiting: false while the run works, true once it waits (the moment
+    workflow:waiting is logged), false from the moment a send is made, false once ended."""
+    async with open_engine() as engine:
+        run = await engine.start(
+            wf,
+            agents=AGENTS,
+            state=Doc(),
+            harness=ScriptedHarness(default=_echo),
+            external=["approval:*"],
+        )
+        assert not run.waiting  # started, not yet quiet
+        first = await _next_waiting(run)
+        assert run.waiting  # no checkpoint between logging workflow:waiting and this
+        await run.send("approval:granted", {"note": "ok"})
+        assert not run.waiting  # the send's work is under way
+        await _next_waiting(run, first)
+        assert run.waiting
+        await run.end_input()
+        assert not run.waiting  # input ended: nothing is awaited any more
+        await run.result()
+        assert not run.waiting
+
+
 @pytest.mark.parametrize(
     "name",
     [

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import structlog
 import trio
+import trio.testing
 
 from openharness_actors import HarnessError, HarnessRequest, ScriptedHarness
 
@@ -28,6 +29,8 @@ pytest.importorskip("hypercorn")
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_DIR = ROOT / "examples" / "service"
 sys.path.insert(0, str(SERVICE_DIR))
+import _runs as runs_book  # noqa: E402
+import _workflows as workflows  # noqa: E402
 import analyzer_service as service  # noqa: E402
 
 KEY, OTHER_KEY = "test-key-1", "test-key-2"
@@ -578,3 +581,411 @@ def test_startup_errors_are_one_line() -> None:
             assert "Traceback" not in done.stderr
             (line,) = done.stderr.strip().splitlines()
             assert line.startswith("analyzer_service: cannot start: ") and expected in line
+
+
+# -- runs that ask a person: /runs (issue 17, item 4) --------------------------------------
+
+
+def scripted_approvals(**replies: Any) -> ScriptedHarness:
+    """The approval workflow's agents, answered by what their prompt's first line asks."""
+
+    def answer(request: HarnessRequest) -> str:
+        return f"<{request.agent}: {request.prompt.splitlines()[0].split(': ', 1)[-1]}>"
+
+    return ScriptedHarness({"analyzer": echo, **replies}, default=answer, chunk_size=4)
+
+
+class Events:
+    """A ``/runs/{id}/events`` stream read one event at a time."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+        self._lines = response.aiter_lines()
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+
+    async def next(self) -> tuple[str, dict[str, Any]] | None:
+        fields: dict[str, str] = {}
+        async for line in self._lines:
+            if line:
+                key, _, value = line.partition(": ")
+                fields[key] = value
+            elif fields:
+                event = (fields["event"], json.loads(fields["data"]))
+                assert fields.get("id") in (None, str(event[1].get("seq")))  # id: the log index
+                self.seen.append(event)
+                return event
+        return None
+
+    async def until(self, name: str) -> dict[str, Any]:
+        """Read up to the next event called ``name``; its data."""
+        while (event := await self.next()) is not None:
+            if event[0] == name:
+                return event[1]
+        raise AssertionError(f"the stream ended before {name!r}: {self.names()}")
+
+    async def rest(self) -> list[str]:
+        """Read to the end of the stream; the names of every event read."""
+        while await self.next() is not None:
+            pass
+        return self.names()
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.seen]
+
+
+@asynccontextmanager
+async def events_of(client: Any, run: dict[str, Any], **headers: str) -> AsyncIterator[Events]:
+    with trio.fail_after(10):
+        async with client.stream(
+            "GET", run["links"]["events"], headers={**AUTH, **headers}
+        ) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "text/event-stream"
+            yield Events(response)
+
+
+async def start_run(client: Any, text: str = "the release", headers: Any = AUTH) -> dict[str, Any]:
+    response = await client.post("/runs", json={"input": text}, headers=headers)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    assert response.headers["location"] == body["links"]["self"] == f"/runs/{body['run_id']}"
+    return body
+
+
+async def test_run_waits_for_approval_then_completes() -> None:
+    """POST /runs starts a run that waits (GET: waiting, the awaited patterns, the draft);
+    the approval sent through POST /runs/{id}/signals has it publish; the events stream
+    shows the wait, the external signal and the end, then the result."""
+    async with serving(harness=scripted_approvals()) as client:
+        run = await start_run(client, "announce 1.0")
+        assert run["status"] in ("running", "waiting") and run["error"] is None
+        async with events_of(client, run) as events:
+            waiting = await events.until("workflow:waiting")
+            assert waiting["payload"] == {"patterns": ["approval:*"]}
+            shown = (await client.get(run["links"]["self"], headers=AUTH)).json()
+            assert shown["status"] == "waiting" and shown["awaited"] == ["approval:*"]
+            assert shown["state"] == {
+                "input": "announce 1.0",
+                "draft": "<drafter: announce 1.0>",
+                "final": None,
+            }
+            sent = await client.post(
+                run["links"]["signals"],
+                json={"name": "approval:granted", "payload": {"note": "ship it"}},
+                headers=AUTH,
+            )
+            assert sent.status_code == 202
+            assert (
+                sent.json()["signal_id"].startswith("sig_") and sent.json()["status"] == "running"
+            )
+            granted = await events.until("approval:granted")
+            result = await events.until("result")
+            names = await events.rest()
+        ended = (await client.get(run["links"]["self"], headers=AUTH)).json()
+    assert granted["agent"] is None and granted["payload"] == {"note": "ship it"}
+    assert names[0] == "workflow:start" and names[-2:] == ["workflow:end", "result"]
+    assert names.index("approval:requested") < names.index("workflow:waiting")
+    assert names.index("workflow:waiting") < names.index("approval:granted")
+    assert result["status"] == ended["status"] == "terminated" and ended["awaited"] == []
+    assert ended["state"]["final"] == "<publisher: <drafter: announce 1.0>>"
+    assert result["state"] == ended["state"] and ended["error"] is None
+
+
+async def test_denial_revises_and_waits_again() -> None:
+    """approval:denied has the reviser revise the draft and ask again: the run waits anew."""
+    async with serving(harness=scripted_approvals()) as client:
+        run = await start_run(client, "draft it")
+        async with events_of(client, run) as events:
+            first = await events.until("workflow:waiting")
+            denied = {"name": "approval:denied", "payload": {"reason": "shorter"}}
+            sent = await client.post(run["links"]["signals"], json=denied, headers=AUTH)
+            assert sent.status_code == 202
+            second = await events.until("workflow:waiting")
+            shown = (await client.get(run["links"]["self"], headers=AUTH)).json()
+            granted = {"name": "approval:granted", "payload": {"note": "ok"}}
+            await client.post(run["links"]["signals"], json=granted, headers=AUTH)
+            await events.rest()
+    assert second["seq"] > first["seq"]
+    assert shown["status"] == "waiting"
+    assert shown["state"]["draft"] == "<reviser: <drafter: draft it>>"
+
+
+async def test_malformed_and_refused_signals_get_422() -> None:
+    """A malformed body, a payload that is not an object and a name the run refuses get
+    422 saying why (a refused name with the declared patterns); the run still waits,
+    nothing was sent, and an approval still works after them."""
+    async with serving(harness=scripted_approvals(), burst=100) as client:
+        run = await start_run(client)
+        async with events_of(client, run) as events:
+            await events.until("workflow:waiting")
+            malformed = [
+                (b"not json", "the body is not valid JSON"),
+                (b"[1]", "the body must be a JSON object"),
+                (b"{}", "name: is required"),
+                (b'{"name": 3}', "name: must be a string, not number"),
+                (b'{"name": "approval:granted", "payload": [1]}', "payload: must be an object"),
+                (b'{"name": "approval:granted", "payload": "ok"}', "payload: must be an object"),
+                (b'{"name": "approval:granted", "extra": 1}', "extra: unknown field"),
+            ]
+            for body, message in malformed:
+                response = await client.post(
+                    run["links"]["signals"], content=body, headers={**AUTH, **JSON}
+                )
+                assert response.status_code == 422, body
+                error = response.json()["error"]
+                assert error["type"] == "validation_error" and message in error["message"]
+            for name in ["workflow:end", "state:draft:changed", "other:thing", "approval:*"]:
+                response = await client.post(
+                    run["links"]["signals"], json={"name": name}, headers=AUTH
+                )
+                assert response.status_code == 422, name
+                error = response.json()["error"]
+                assert error["type"] == "signal_refused" and error["name"] == name
+                assert error["patterns"] == ["approval:*"] and "'approval:*'" in error["message"]
+            shown = (await client.get(run["links"]["self"], headers=AUTH)).json()
+            assert shown["status"] == "waiting"
+            granted = await client.post(
+                run["links"]["signals"], json={"name": "approval:granted"}, headers=AUTH
+            )
+            assert granted.status_code == 202
+            names = await events.rest()
+    assert [n for n in names if n.startswith(("approval:", "other:"))] == [
+        "approval:requested",
+        "approval:granted",
+    ]
+    assert names.count("workflow:end") == 1 and names.count("state:draft:changed") == 1
+
+
+async def test_signal_to_a_running_run_gets_409() -> None:
+    """A run that is working, not waiting (its drafter is still at it), refuses a signal
+    with 409 not_waiting; once it waits, the same signal is accepted."""
+    release = trio.Event()
+
+    async def held_draft(request: HarnessRequest) -> str:
+        await release.wait()
+        return "the draft"
+
+    async with serving(harness=scripted_approvals(drafter=held_draft)) as client:
+        run = await start_run(client)
+        granted = {"name": "approval:granted", "payload": {"note": "ok"}}
+        early = await client.post(run["links"]["signals"], json=granted, headers=AUTH)
+        shown = (await client.get(run["links"]["self"], headers=AUTH)).json()
+        async with events_of(client, run) as events:
+            release.set()
+            await events.until("workflow:waiting")
+            later = await client.post(run["links"]["signals"], json=granted, headers=AUTH)
+            await events.rest()
+    assert early.status_code == 409
+    error = early.json()["error"]
+    assert error["type"] == "not_waiting" and error["run_status"] == "running"
+    assert shown["status"] == "running" and shown["awaited"] == []
+    assert later.status_code == 202
+
+
+async def test_signal_to_an_ended_run_gets_409_and_one_of_two_racing_sends_wins() -> None:
+    """Two approvals sent at once to a waiting run: one is accepted, the other gets 409;
+    a signal to the ended run gets 409 run_ended."""
+    async with serving(harness=scripted_approvals(), burst=100) as client:
+        run = await start_run(client)
+        statuses: list[int] = []
+
+        async def grant() -> None:
+            response = await client.post(
+                run["links"]["signals"], json={"name": "approval:granted"}, headers=AUTH
+            )
+            statuses.append(response.status_code)
+
+        async with events_of(client, run) as events:
+            await events.until("workflow:waiting")
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(grant)
+                nursery.start_soon(grant)
+            names = await events.rest()
+        late = await client.post(
+            run["links"]["signals"], json={"name": "approval:denied"}, headers=AUTH
+        )
+    assert sorted(statuses) == [202, 409]
+    assert names.count("approval:granted") == 1
+    assert late.status_code == 409
+    assert late.json()["error"]["type"] == "run_ended"
+    assert late.json()["error"]["run_status"] == "terminated"
+
+
+async def test_runs_need_a_key_and_belong_to_theirs() -> None:
+    """Every /runs endpoint answers 401 without a key; an unknown id is 404, and so is
+    another key's run (as if it did not exist)."""
+    async with serving(harness=scripted_approvals()) as client:
+        run = await start_run(client)
+        path = run["links"]["self"]
+        unauthenticated = [
+            await client.post("/runs", json={"input": "x"}),
+            await client.get(path),
+            await client.post(f"{path}/signals", json={"name": "approval:granted"}),
+            await client.get(f"{path}/events"),
+        ]
+        other = {"x-api-key": OTHER_KEY}
+        unknown = [
+            await client.get("/runs/run_nope", headers=AUTH),
+            await client.post("/runs/run_nope/signals", json={"name": "a:b"}, headers=AUTH),
+            await client.get("/runs/run_nope/events", headers=AUTH),
+            await client.get(path, headers=other),
+            await client.post(f"{path}/signals", json={"name": "approval:granted"}, headers=other),
+        ]
+        wrong_method = await client.delete(path, headers=AUTH)
+        async with events_of(client, run) as events:
+            await events.until("workflow:waiting")
+            await client.post(f"{path}/signals", json={"name": "approval:granted"}, headers=AUTH)
+            await events.rest()
+    assert [r.status_code for r in unauthenticated] == [401] * 4
+    assert all(r.headers["www-authenticate"].startswith("Bearer") for r in unauthenticated)
+    assert [r.status_code for r in unknown] == [404] * 5
+    assert unknown[0].json()["error"] == {
+        "type": "unknown_run",
+        "message": "no run 'run_nope'",
+        "run_id": "run_nope",
+    }
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "GET"
+
+
+async def test_events_resume_after_last_event_id() -> None:
+    """A stream opened with Last-Event-ID starts after that signal; opened after the run
+    ended it replays the log to the end, then the result."""
+    async with serving(harness=scripted_approvals()) as client:
+        run = await start_run(client)
+        async with events_of(client, run) as events:
+            waiting = await events.until("workflow:waiting")
+            await client.post(
+                run["links"]["signals"], json={"name": "approval:granted"}, headers=AUTH
+            )
+            everything = await events.rest()
+        async with events_of(client, run, **{"last-event-id": str(waiting["seq"])}) as after:
+            rest = await after.rest()
+    assert rest[0] == "approval:granted" and rest[-1] == "result"
+    assert everything[-len(rest) :] == rest
+    seqs = [data["seq"] for name, data in after.seen if name != "result"]
+    assert seqs == list(range(waiting["seq"] + 1, waiting["seq"] + 1 + len(seqs)))
+
+
+async def test_finished_runs_are_kept_to_the_limit_and_live_runs_are_capped() -> None:
+    """Past keep_finished, the oldest finished run is forgotten (404); past max_runs live
+    runs, POST /runs gets 503 too_many_runs."""
+    async with serving(harness=scripted_approvals(), keep_finished=1, max_runs=1) as client:
+        finished = []
+        for text in ["one", "two"]:
+            run = await start_run(client, text)
+            async with events_of(client, run) as events:
+                await events.until("workflow:waiting")
+                full = await client.post("/runs", json={"input": "more"}, headers=AUTH)
+                await client.post(
+                    run["links"]["signals"], json={"name": "approval:granted"}, headers=AUTH
+                )
+                await events.until("result")
+                await events.rest()
+            finished.append(run["links"]["self"])
+        first, second = [(await client.get(path, headers=AUTH)) for path in finished]
+    assert full.status_code == 503 and full.json()["error"]["type"] == "too_many_runs"
+    assert "retry-after" in full.headers
+    assert first.status_code == 404
+    assert second.status_code == 200 and second.json()["status"] == "terminated"
+
+
+async def test_finished_runs_are_forgotten_after_keep_for() -> None:
+    """The run book forgets a finished run keep_for seconds after it ended, never a live one."""
+    now = [0.0]
+    book = runs_book.RunBook(max_live=5, keep=10, keep_for=60, clock=lambda: now[0])
+    options: dict[str, Any] = {
+        "agents": workflows.APPROVAL_AGENTS,
+        "harness": scripted_approvals(),
+        "external": ["approval:*"],
+        "end_when": lambda s: s.final is not None,
+    }
+    approval = workflows.approval
+    with trio.fail_after(10):
+        async with book.open():
+            done = await book.start("key_a", approval, state=workflows.Proposal("a"), **options)
+            live = await book.start("key_a", approval, state=workflows.Proposal("b"), **options)
+            async for _ in done.handle.signals("workflow:waiting"):
+                break
+            await done.handle.send("approval:granted")
+            await done.handle.wait()
+            await trio.testing.wait_all_tasks_blocked()  # the book has dated its end
+            now[0] = 59.0
+            kept = book.get(done.run_id, "key_a")
+            now[0] = 60.0
+            forgotten = book.get(done.run_id, "key_a")
+            still_live = book.get(live.run_id, "key_a")
+    assert kept is done and kept.status == "terminated"
+    assert forgotten is None
+    assert still_live is live and live.status == "cancelled"  # cancelled as the book closed
+    assert book.live == 0
+
+
+async def test_timeout_bounds_a_waiting_run() -> None:
+    """A run nobody answers ends at its run_timeout; its stream closes with a 504 error."""
+    async with serving(harness=scripted_approvals(), run_timeout=0.3) as client:
+        run = await start_run(client)
+        async with events_of(client, run) as events:
+            error = await events.until("error")
+            await events.rest()
+        shown = (await client.get(run["links"]["self"], headers=AUTH)).json()
+    assert "workflow:waiting" in events.names()
+    assert error["status"] == 504 and error["error"]["type"] == "timeout"
+    assert error["run"]["status"] == "timeout"
+    assert shown["status"] == "timeout" and shown["error"]["status"] == 504
+
+
+async def test_shutdown_cancels_waiting_runs_at_once() -> None:
+    """At shutdown a waiting run is cancelled at once, not at the end of the grace period:
+    its stream ends with a 503 error event, and new runs are refused."""
+    async with stoppable(harness=scripted_approvals()) as (client, stop):
+        run = await start_run(client)
+        async with events_of(client, run) as events:
+            await events.until("workflow:waiting")
+            started = trio.current_time()
+            stop.set()
+            error = await events.until("error")
+            elapsed = trio.current_time() - started
+            await events.rest()
+    assert error["status"] == 503 and error["error"]["type"] == "cancelled"
+    assert error["run"]["status"] == "cancelled"
+    assert elapsed < 1.0  # the grace period is 2 s; runs in flight get 1 s of it
+
+
+async def test_leaving_the_event_stream_leaves_the_run_alone() -> None:
+    """A client that closes its events stream mid-run does not cancel the run (unlike
+    /analyze/stream, the run is not the request's): it still waits, and still publishes."""
+    with structlog.testing.capture_logs() as logs:
+        async with serving(harness=scripted_approvals()) as client:
+            shown, sent, ended = await leave_then_approve(client, logs)
+    assert shown["status"] == "waiting" and sent.status_code == 202
+    assert ended["status"] == "terminated" and ended["state"]["final"] is not None
+
+
+async def leave_then_approve(client: Any, logs: list[dict[str, Any]]) -> tuple[Any, Any, Any]:
+    """Follow a run's events on a raw connection until it waits, leave, wait for the server
+    to have ended that request, then read the run, approve it and read it again."""
+    run = await start_run(client)
+    host, port = str(client.base_url).removeprefix("http://").rstrip("/").split(":")
+    request = (
+        f"GET {run['links']['events']} HTTP/1.1\r\nhost: {host}\r\n"
+        f"authorization: Bearer {KEY}\r\n\r\n"
+    ).encode()
+    with trio.fail_after(10):
+        async with await trio.open_tcp_stream(host, int(port)) as stream:
+            await stream.send_all(request)
+            received = b""
+            while b"event: workflow:waiting" not in received:
+                received += await stream.receive_some(65536)
+        while True:  # until the server has seen the client leave and ended that request
+            finished = [e for e in logs if e["event"] == "request_finished"]
+            if any(e["path"] == run["links"]["events"] for e in finished):
+                break
+            await trio.sleep(0.01)
+    shown = (await client.get(run["links"]["self"], headers=AUTH)).json()
+    async with events_of(client, run) as events:
+        granted = {"name": "approval:granted"}
+        sent = await client.post(run["links"]["signals"], json=granted, headers=AUTH)
+        await events.until("result")
+        await events.rest()
+    ended = (await client.get(run["links"]["self"], headers=AUTH)).json()
+    return shown, sent, ended
