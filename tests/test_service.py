@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -914,7 +914,7 @@ async def test_finished_runs_are_forgotten_after_keep_for() -> None:
             now[0] = 60.0
             forgotten = book.get(done.run_id, "key_a")
             still_live = book.get(live.run_id, "key_a")
-    assert kept is done and kept.status == "terminated"
+    assert kept is not None and kept is done and kept.status == "terminated"
     assert forgotten is None
     assert still_live is live and live.status == "cancelled"  # cancelled as the book closed
     assert book.live == 0
@@ -961,7 +961,9 @@ async def test_leaving_the_event_stream_leaves_the_run_alone() -> None:
     assert ended["status"] == "terminated" and ended["state"]["final"] is not None
 
 
-async def leave_then_approve(client: Any, logs: list[dict[str, Any]]) -> tuple[Any, Any, Any]:
+async def leave_then_approve(
+    client: Any, logs: Sequence[Mapping[str, Any]]
+) -> tuple[Any, Any, Any]:
     """Follow a run's events on a raw connection until it waits, leave, wait for the server
     to have ended that request, then read the run, approve it and read it again."""
     run = await start_run(client)
