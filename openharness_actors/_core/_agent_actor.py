@@ -42,6 +42,7 @@ from ..harness.protocol import Harness, HarnessEvent, HarnessRequest, HarnessRes
 from ._activation import Activation
 from ._control import GUARD_SKIP, Attachment, Failure
 from ._join import Firing, JoinBook, consumed_payload, unwrap
+from ._mailbox import Mailbox
 from ._signal import Signal, SignalSource, new_signal_id
 from ._state_actor import Commit
 
@@ -88,9 +89,7 @@ class AgentActor:
         self.spec = spec
         self._harness = harness
         self._stats = stats
-        channel: tuple[trio.MemorySendChannel[Delivery], trio.MemoryReceiveChannel[Delivery]]
-        channel = trio.open_memory_channel(mailbox_size)  # not subscripted: see Broker
-        self.mailbox, self._receive = channel
+        self.mailbox: Mailbox[Delivery] = Mailbox(mailbox_size)
         # Only agents with max_concurrency queue triggers (memory per run matters at scale).
         self._queue: deque[Queued] | None = None if spec.max_concurrency is None else deque()
         self._joins = (
@@ -110,17 +109,9 @@ class AgentActor:
         """
         self._nursery = nursery
         # receive() rather than ``async for``: one coroutine frame less per idle actor.
-        receive = self._receive.receive
-        receive_nowait = self._receive.receive_nowait
+        get = self.mailbox.get  # returns at once while deliveries are queued
         while True:
-            # As the broker does: no scheduler round per delivery while the mailbox has some.
-            try:
-                try:
-                    trigger, state = receive_nowait()
-                except trio.WouldBlock:
-                    trigger, state = await receive()
-            except trio.EndOfChannel:
-                return
+            trigger, state = await get()
             if self._joins is None:
                 self._dispatch(trigger, state)
             else:
