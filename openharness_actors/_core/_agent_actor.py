@@ -108,8 +108,7 @@ class AgentActor:
         exception group per agent when the run is cancelled at its end (time).
         """
         self._nursery = nursery
-        # receive() rather than ``async for``: one coroutine frame less per idle actor.
-        get = self.mailbox.get  # returns at once while deliveries are queued
+        get = self.mailbox.get  # returns at once while deliveries are queued (no yield)
         while True:
             trigger, state = await get()
             if self._joins is None:
@@ -287,18 +286,24 @@ class AgentActor:
             return True
         # The emits ride on the commit: the state actor publishes them right after the change
         # it commits (one broker round for change and emits), or not at all if refused.
-        completed = {"agent": self.name, "output": output}
-        if not self._run.cancellable:
-            # Nothing can cancel this activation or freeze the state, so only a failing run
-            # can refuse the update: the activation ends here (one wake-up less) and the state
-            # actor counts the completion when it applies the update.
-            commit = Commit(
-                self.name, spec.updates, value, activation_id, emits, source, self._stats
-            )
-            await publish("agent:completed", completed, source, commit)
+        # When nothing can cancel this activation or freeze the state, only a failing run can
+        # refuse the update: the activation ends at agent:completed (one wake-up less) and
+        # the state actor counts the completion (it is handed the stats to do so).
+        waits = self._run.cancellable
+        commit = Commit(
+            self.name,
+            spec.updates,
+            value,
+            activation_id,
+            emits,
+            source,
+            None if waits else self._stats,
+        )
+        completed_id = await publish(
+            "agent:completed", {"agent": self.name, "output": output}, source, commit
+        )
+        if not waits:
             return True
-        commit = Commit(self.name, spec.updates, value, activation_id, emits, source)
-        completed_id = await publish("agent:completed", completed, source, commit)
         if self._run.following:
             await self._run.logged(completed_id)
         assert commit.done is not None
