@@ -23,6 +23,7 @@ from openharness_actors import (
     WorkflowTimeoutError,
     create_workflow,
 )
+from openharness_actors._core._ambient import observing
 
 
 @attrs.frozen
@@ -382,6 +383,111 @@ async def test_burst_of_10k_signals_with_slow_agent(
     assert counts == {"fast": 10_000, "slow": 10_000}
     assert result.metrics.agents["slow"].completed == 10_000
     assert result.status == "completed"
+
+
+@pytest.mark.parametrize("mailbox_size", [0, 1, 64])
+async def test_deliveries_keep_log_order_when_mailboxes_fill(mailbox_size: int) -> None:
+    """Publishers route their own signals until a mailbox is full; then the broker task
+    delivers the rest and later signals queue behind them: every agent still gets its
+    triggers in log order, each with the state as of its place in the log (DESIGN §9).
+    The slow agent's mailbox fills first; the fast one's deliveries must wait their turn."""
+    wf = create_workflow(dict)
+
+    async def burst(ctx: Any) -> int:
+        return 0
+
+    seen: dict[str, list[tuple[int, int]]] = {"slow": [], "fast": []}
+
+    def watcher(name: str) -> Callable[[Any], Any]:
+        async def watch(ctx: Any) -> None:
+            seen[name].append((ctx.signal.seq, ctx.state["ticks"]))
+            if name == "slow":
+                await trio.lowlevel.checkpoint()
+
+        return watch
+
+    agents = {
+        "burst": wf.agent(
+            body=burst,
+            activate_on=["workflow:start"],
+            updates="out",
+            emits=[f"tick:{i}" for i in range(300)],
+        ),
+        "slow": wf.agent(body=watcher("slow"), activate_on=["tick:*"], max_concurrency=1),
+        "fast": wf.agent(body=watcher("fast"), activate_on=["tick:*"], max_concurrency=1),
+    }
+    with trio.fail_after(10):
+        result = await wf.run_reactive(
+            agents=agents,
+            state={"out": None, "ticks": 0},
+            reducers={"tick:*": lambda state, signal: {**state, "ticks": state["ticks"] + 1}},
+            mailbox_size=mailbox_size,
+            max_activations=None,
+        )
+    ticks = [s.seq for s in result.signals if s.name.startswith("tick:")]
+    assert len(ticks) == 300
+    changes = [s.seq for s in result.signals if s.name == "state:ticks:changed"]
+    # One at a time, each agent runs its triggers in the order they were delivered.
+    assert [seq for seq, _ in seen["slow"]] == ticks
+    assert [seq for seq, _ in seen["fast"]] == ticks
+    for name in ("slow", "fast"):
+        for seq, ticks_seen in seen[name]:
+            assert ticks_seen == sum(1 for change in changes if change < seq), (name, seq)
+
+
+async def test_a_publisher_waits_while_the_broker_is_behind() -> None:
+    """Backpressure survives publishers routing their own signals: once a mailbox is full,
+    publishing goes through the broker's bounded inbox. A producer publishing 500 emits
+    without ever blocking would log them all before its consumer first runs; held back by
+    the inbox, it has logged only a few by then."""
+    wf = create_workflow(dict)
+    logged_when_consumed: list[int] = []
+    logged = 0
+
+    def observer(signal: Any) -> None:
+        nonlocal logged
+        if signal.name.startswith("tick:"):
+            logged += 1
+
+    async def produce(ctx: Any) -> int:
+        return 0
+
+    async def consume(ctx: Any) -> None:
+        logged_when_consumed.append(logged)
+
+    agents = {
+        "producer": wf.agent(
+            body=produce, activate_on=["workflow:start"], emits=[f"tick:{i}" for i in range(500)]
+        ),
+        "consumer": wf.agent(body=consume, activate_on=["tick:*"], max_concurrency=1),
+    }
+    with trio.fail_after(10), observing(observer):
+        result = await wf.run_reactive(
+            agents=agents, state={}, mailbox_size=1, inbox_size=1, max_activations=None
+        )
+    assert result.metrics.agents["consumer"].completed == 500
+    # Ahead of the first consumption: the mailbox, the delivery a publisher could not
+    # make, the inbox, and the draft of the publisher waiting on it.
+    assert logged_when_consumed[0] <= 5, logged_when_consumed[:10]
+
+
+async def test_an_observer_raising_while_a_publisher_routes_fails_the_run_with_it() -> None:
+    """Routing done in the publishing task (an agent's activation here) that raises is the
+    broker's failure, not the agent's: the run raises it, no ``agent:failed`` is made."""
+    wf = create_workflow(dict)
+    seen: list[str] = []
+
+    def observer(signal: Any) -> None:
+        seen.append(signal.name)
+        if signal.name == "harness:end":
+            raise RuntimeError("observer broke")
+
+    agents = {"a": wf.agent(prompt="x", activate_on="workflow:start", updates="k")}
+    with trio.fail_after(5), observing(observer), pytest.raises(RuntimeError, match="observer"):
+        await wf.run_reactive(
+            agents=agents, state={"k": None}, harness=ScriptedHarness(default="ok")
+        )
+    assert "harness:end" in seen and "agent:failed" not in seen
 
 
 async def test_max_concurrency_bounds_parallelism(autojump_clock: trio.testing.MockClock) -> None:

@@ -110,7 +110,10 @@ class AgentActor:
         self._nursery = nursery
         get = self.mailbox.get  # returns at once while deliveries are queued (no yield)
         while True:
-            trigger, state = await get()
+            delivery = await get()
+            if delivery is None:
+                return  # the run is over (see RunCore.stop_actors)
+            trigger, state = delivery
             if self._joins is None:
                 self._dispatch(trigger, state)
             else:

@@ -1,20 +1,24 @@
-"""The broker: the one task that numbers signals, logs them and routes them.
+"""The broker: numbers signals, logs them and routes them.
 
-Publishers hand drafts (id, name, payload, source, attachment) to the broker's bounded inbox,
-which gives producers backpressure. For each draft the broker lets its attachment admit it
+For each draft (id, name, payload, source, attachment) the broker lets its attachment admit it
 (:mod:`._control`), assigns ``seq`` and ``timestamp``, appends the signal to the log, hands it
 to the observers (recording: recorded before delivered), lets the attachment act (commit,
 terminate, fail: control happens at its place in the log), then delivers it — with the state
 as of that place in the log — to the mailboxes of the agents the routing index names and, if
 reducers match, to the state actor.
 
-When the run follows a recorded schedule (replay, resume) the broker holds drafts back and
-logs them in the recorded order (:class:`~._schedule.ScheduleFollower`); a live run logs them
-in arrival order at no extra cost.
+Where that work runs: trio runs one task at a time, so in a live run the publishing task does
+it itself, synchronously, as long as the broker has nothing queued — a task switch per signal
+would be most of a signal's cost. The broker task takes over when a mailbox is full: it waits
+for room and delivers, and until it has caught up every publisher queues its draft in the
+broker's bounded inbox (backpressure), so deliveries keep log order. When the run follows a
+recorded schedule (replay, resume) the broker task does all of it and holds drafts back to
+log them in the recorded order (:class:`~._schedule.ScheduleFollower`).
 
-Why it cannot deadlock: the broker waits only on its inbox and on agent mailboxes. Agent actors
-drain their mailboxes without ever waiting on the broker, and the state actor's mailbox is
-unbounded (its entries are routed signals waiting to be applied), so no cycle of waits exists.
+Why it cannot deadlock: publishers never wait on a mailbox, and the broker task waits only on
+its inbox and on agent mailboxes. Agent actors drain their mailboxes without ever waiting on
+the broker, and the state actor's mailbox is unbounded (its entries are routed signals waiting
+to be applied), so no cycle of waits exists.
 
 The broker never touches state and never calls a harness.
 """
@@ -22,7 +26,7 @@ The broker never touches state and never calls a harness.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +42,10 @@ if TYPE_CHECKING:
 __all__ = ["Broker", "Draft"]
 
 Draft = tuple[str, str, dict[str, Any], SignalSource, Attachment | None]
+Delivery = tuple[Signal, Any]
+
+_WAKE: Any = object()
+"""Put in the inbox to wake the broker task for stalled deliveries (never a draft)."""
 
 
 class Broker:
@@ -54,12 +62,20 @@ class Broker:
         self.generated: list[Draft] = []  # rarely used: a list is a tenth of an empty deque
         """Drafts the supervisor makes while a signal is logged (``agent:restarted``): they
         are logged right after it, before the next draft of the inbox."""
-        self.follower: ScheduleFollower | None = None
+        self._follower: ScheduleFollower | None = None
         self.check: Callable[[str, dict[str, Any], str | None], None] | None = None
         """Called on every published payload when set (a recorder's declared
         ``store_check``: it refuses values the store cannot hold, see ``_storable``);
         raising refuses the publish."""
         self._waiters: dict[str, trio.Event] = {}
+        self._direct = True
+        """Whether publishers log and route themselves (a live run whose broker task has
+        nothing queued); see :meth:`publish`."""
+        self._stalled: deque[tuple[int, Delivery] | None] = deque()
+        """Deliveries a publisher could not make (a full mailbox), for the broker task;
+        ``None`` stands for what the publisher raised (:attr:`_crash`)."""
+        self._crash: BaseException | None = None
+        self._stopped = False
 
     async def publish(
         self,
@@ -69,13 +85,16 @@ class Broker:
         extra: Attachment | None = None,
         signal_id: str | None = None,
     ) -> str:
-        """Queue a signal for the broker and return its id.
+        """Publish a signal and return its id.
 
-        Blocks while the inbox is full (backpressure). Always a cancellation point, and a
-        scheduling point only when it blocks: the broker drains its whole inbox each time
-        it runs, so yielding after a signal the inbox has room for would only add a
-        scheduler round per signal. Atomic under cancellation: either the draft is queued,
-        or nothing happened. Raises what ``check`` raises (nothing queued).
+        In a live run whose broker has nothing queued, the signal is numbered, logged and
+        routed right here, in the publishing task (trio runs one task at a time, so this is
+        the broker's work done without a task switch); otherwise the draft joins the
+        broker's inbox, behind what is queued, and this blocks while the inbox is full
+        (backpressure). Either way the log's order is the order of publishing. Always a
+        cancellation point, and a scheduling point only when it blocks. Atomic under
+        cancellation: either the signal is published, or nothing happened. Raises what
+        ``check`` raises (nothing published).
         """
         if self.check is not None:
             self.check(name, payload, source.agent)
@@ -86,6 +105,9 @@ class Broker:
         draft = (signal_id, name, payload, source, extra)
         try:
             await trio.lowlevel.checkpoint_if_cancelled()
+            if self._direct:
+                self._publish_now(draft)
+                return signal_id
             try:
                 self._send.send_nowait(draft)
             except trio.WouldBlock:
@@ -94,6 +116,62 @@ class Broker:
             work.done()
             raise
         return signal_id
+
+    def _publish_now(self, draft: Draft) -> None:
+        """Log and route ``draft`` (and what logging it generates) in the calling task.
+
+        Deliveries go in without waiting; the first mailbox that is full stalls the rest:
+        they are handed to the broker task, which waits for room, and every publish goes
+        through its inbox until it has delivered them (so deliveries stay in log order).
+        Whatever this raises is raised by the broker task instead, as if it had run there.
+        """
+        run = self._run
+        table = run.routing
+        mailboxes = run.mailboxes
+        work = run.work
+        generated = self.generated
+        stalled = self._stalled
+        try:
+            while True:
+                signal = self._log(draft)
+                if signal is not None:
+                    route = table.route(signal.name)
+                    if route.agents:
+                        delivery = (signal, run.log_state)
+                        for index in route.agents:
+                            work.add()
+                            if stalled or not mailboxes[index].put_nowait(delivery):
+                                stalled.append((index, delivery))
+                    if route.reducers:
+                        work.add()
+                        run.state_actor.deliver(signal, route.reducers)
+                work.done()
+                if not generated:
+                    break
+                draft = generated.pop(0)
+        except BaseException as exc:
+            self._crash = exc
+            stalled.append(None)
+        if stalled:
+            self._direct = False
+            self._send.send_nowait(_WAKE)  # the inbox is empty: there is room
+
+    def stop(self) -> None:
+        """End the broker task (a live run at quiescence: nothing is queued, nothing stalls)."""
+        assert self._direct and not self._stalled
+        self._stopped = True
+        self._send.send_nowait(_WAKE)
+
+    @property
+    def follower(self) -> ScheduleFollower | None:
+        """The recorded schedule this run follows (replay, resume), if any: the broker task
+        then logs every draft, in the recorded order."""
+        return self._follower
+
+    @follower.setter
+    def follower(self, follower: ScheduleFollower | None) -> None:
+        self._follower = follower
+        self._direct = follower is None
 
     def generate(
         self,
@@ -107,7 +185,8 @@ class Broker:
         self.generated.append((new_signal_id(), name, payload, source, extra))
 
     async def run(self) -> None:
-        """The broker task: route drafts until cancelled."""
+        """The broker task: route what publishers could not route themselves (a full
+        mailbox), and every draft queued behind it, until cancelled."""
         if self.follower is not None:
             await self._run_following(self.follower)
             return
@@ -119,14 +198,29 @@ class Broker:
         receive = self._receive.receive
         receive_nowait = self._receive.receive_nowait
         generated = self.generated
+        stalled = self._stalled
         while True:
             # Take what is queued without a scheduler round per draft (receive() always
-            # yields); park only when the inbox is empty. The loop cannot starve anyone: no
-            # publisher runs while it does, so it ends when the inbox is drained.
+            # yields); park only when the inbox is empty, handing routing back to the
+            # publishers. The loop cannot starve anyone: no publisher runs while it does, so
+            # it ends when the inbox is drained.
             try:
                 draft = receive_nowait()
             except trio.WouldBlock:
+                self._direct = True
                 draft = await receive()
+            if draft is _WAKE:
+                if self._stopped:
+                    return
+                while stalled:
+                    entry = stalled.popleft()
+                    if entry is None:
+                        crash, self._crash = self._crash, None
+                        assert crash is not None
+                        raise crash
+                    index, delivery = entry
+                    await mailboxes[index].put(delivery)
+                continue
             while True:
                 signal = self._log(draft)
                 if signal is not None:
@@ -263,6 +357,8 @@ class Broker:
                 draft = self._receive.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 break
+            if draft is _WAKE:
+                continue  # stalled deliveries: the run is over, nothing is routed any more
             if follower is not None:
                 follower.hold(draft)
             elif self._log(draft) is not None:

@@ -113,6 +113,9 @@ class InitialCheck(Attachment):
 
 INITIAL_CHECK = InitialCheck()
 
+_STOP: Any = object()
+"""Queued by :meth:`StateActor.stop`: the actor task returns when it takes it."""
+
 
 class StateActor:
     """Owns the run's state; see the module docstring."""
@@ -161,6 +164,10 @@ class StateActor:
             await trio.lowlevel.wait_task_rescheduled(self._abort)
         return self._messages.popleft()
 
+    def stop(self) -> None:
+        """End the actor task once it has applied what is queued (the run is over)."""
+        self._put(_STOP)
+
     def deliver(self, signal: Signal, reducers: tuple[int, ...]) -> None:
         """Queue ``signal`` for the reducers at ``reducers`` (broker only; never blocks; the
         broker has added a unit of work for it)."""
@@ -177,6 +184,8 @@ class StateActor:
         get = self._get
         while True:
             message = await get()
+            if message is _STOP:
+                return
             try:
                 if isinstance(message, Commit):
                     try:
