@@ -119,6 +119,28 @@ async def test_dict_state_unknown_key_checked_at_start() -> None:
     assert info.value.agent == "a"
 
 
+async def test_agents_checked_again_for_a_state_with_other_keys() -> None:
+    """Runs of the same agents skip checks already passed for the same state keys, but a
+    state with other keys is checked again, and a harness missing in a later run is named."""
+    wf = create_workflow(dict)
+    a = wf.agent(prompt="{{ state.topic }}", activate_on=["workflow:start"], updates="answer")
+    agents = {"a": a}
+    good = {"topic": "t", "answer": None}
+    for _ in range(2):
+        result = await wf.run_reactive(
+            agents=agents, state=good, harness=ScriptedHarness(default="x")
+        )
+        assert result.state["answer"] == "x"
+    with pytest.raises(WorkflowDefinitionError, match="updates='answer' is not a key"):
+        await wf.run_reactive(
+            agents=agents, state={"topic": "t"}, harness=ScriptedHarness(default="x")
+        )
+    with pytest.raises(WorkflowDefinitionError, match=r"'state\.topic' names no state field"):
+        await wf.run_reactive(agents=agents, state={"answer": None}, harness=ScriptedHarness())
+    with pytest.raises(WorkflowDefinitionError, match=r"no harness for agent\(s\) 'a'"):
+        await wf.run_reactive(agents=agents, state=good)
+
+
 async def test_run_option_validation() -> None:
     """Bad run options are all reported together before anything runs."""
     wf = create_workflow(State)

@@ -18,6 +18,7 @@ from openharness_actors import (
     HarnessRequest,
     ScriptedHarness,
     Signal,
+    Usage,
     UserCodeError,
     WorkflowResult,
     WorkflowTimeoutError,
@@ -703,5 +704,16 @@ def test_agent_stats_and_metrics_have_the_same_fields() -> None:
     assert [f.name for f in attrs.fields(AgentStats)] == [
         f.name for f in attrs.fields(AgentMetrics)
     ]
-    stats = AgentStats(activations=2, completed=1, duration_ms=3.5)
-    assert stats.freeze() == AgentMetrics(activations=2, completed=1, duration_ms=3.5)
+    stats = AgentStats(
+        activations=9,
+        completed=1,
+        failed=2,
+        cancelled=3,
+        skipped=4,
+        retries=5,
+        restarts=6,
+        duration_ms=3.5,
+        usage=Usage(input_tokens=7, output_tokens=8),
+        cost_usd=0.25,
+    )
+    assert stats.freeze() == AgentMetrics(**attrs.asdict(stats, recurse=False))

@@ -26,7 +26,7 @@ The broker never touches state and never calls a harness.
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +71,7 @@ class Broker:
         self._direct = True
         """Whether publishers log and route themselves (a live run whose broker task has
         nothing queued); see :meth:`publish`."""
-        self._stalled: deque[tuple[int, Delivery] | None] = deque()
+        self._stalled: list[tuple[int, Delivery] | None] = []  # rare: a list, not a deque
         """Deliveries a publisher could not make (a full mailbox), for the broker task;
         ``None`` stands for what the publisher raised (:attr:`_crash`)."""
         self._crash: BaseException | None = None
@@ -207,13 +207,15 @@ class Broker:
             try:
                 draft = receive_nowait()
             except trio.WouldBlock:
+                draft = None  # (not awaited in the handler: that would keep the exception)
+            if draft is None:
                 self._direct = True
                 draft = await receive()
             if draft is _WAKE:
                 if self._stopped:
                     return
                 while stalled:
-                    entry = stalled.popleft()
+                    entry = stalled.pop(0)
                     if entry is None:
                         crash, self._crash = self._crash, None
                         assert crash is not None

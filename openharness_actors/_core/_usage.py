@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 __all__ = ["Usage"]
@@ -35,6 +37,17 @@ class Usage:
             "cache_read_input_tokens": self.cache_read_input_tokens,
             "cache_creation_input_tokens": self.cache_creation_input_tokens,
         }
+
+    @classmethod
+    def total(cls, usages: Iterable[Usage]) -> Usage:
+        """The sum of ``usages`` (one object made, however many are summed)."""
+        inputs = outputs = cache_reads = cache_writes = 0
+        for usage in usages:
+            inputs += usage.input_tokens
+            outputs += usage.output_tokens
+            cache_reads += usage.cache_read_input_tokens
+            cache_writes += usage.cache_creation_input_tokens
+        return cls(inputs, outputs, cache_reads, cache_writes)
 
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):

@@ -65,6 +65,9 @@ class Workflow(Generic[S]):
     def __init__(self, state_type: type[S] | Any) -> None:
         self.state_model = StateModel.of(state_type)
         self._routing_cache: dict[tuple[Any, ...], tuple[Any, RoutingTable]] = {}
+        self._valid_agents: dict[tuple[Any, ...], tuple[AgentSpec, ...]] = {}
+        """Agent sets (names and spec ids) found valid, per set of state keys: a run of the
+        same agents skips their checks (the specs are kept alive with their entry)."""
 
     @property
     def state_type(self) -> Any:
@@ -366,7 +369,21 @@ class Workflow(Generic[S]):
         harnesses: dict[str, Harness | None] = {}
         missing_harness: list[str] = []
         first_bad_agent: str | None = None
+        identity = tuple((name, id(spec)) for name, spec in agents.items())
+        # These agents were found valid against states with these keys before: the checks
+        # of one agent depend on nothing else (specs are frozen), so they are not redone.
+        checked_before = (identity, keys) in self._valid_agents
         for name, spec in agents.items():
+            if checked_before:
+                chosen = spec.harness or settings.harness
+                if run_budget is not None and isinstance(chosen, Harness):
+                    chosen = run_budget.gate(chosen)
+                if plan is not None:
+                    chosen = plan.harness_for(name, chosen, spec.needs_harness)
+                harnesses[name] = chosen
+                if spec.needs_harness and chosen is None:
+                    missing_harness.append(name)
+                continue
             agent_problems: list[str] = []
             if not isinstance(name, str) or not _AGENT_NAME.fullmatch(name):
                 agent_problems.append(
@@ -401,6 +418,11 @@ class Workflow(Generic[S]):
                 f"no harness for agent(s) {', '.join(repr(n) for n in missing_harness)}: pass "
                 "harness= to the run or to the agent"
             )
+        if not checked_before and first_bad_agent is None and not problems:
+            if len(self._valid_agents) >= _ROUTING_CACHE_SIZE:
+                self._valid_agents.pop(next(iter(self._valid_agents)))
+            # The specs stay alive with the entry, so their ids cannot be reused meanwhile.
+            self._valid_agents[(identity, keys)] = tuple(agents.values())
         checked = settings.validate()
         problems.extend(checked.problems)
         if problems:
