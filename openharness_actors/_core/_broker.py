@@ -156,9 +156,14 @@ class Broker:
             self._direct = False
             self._send.send_nowait(_WAKE)  # the inbox is empty: there is room
 
+    @property
+    def caught_up(self) -> bool:
+        """Whether publishers route their own signals now (a live run whose broker task has
+        nothing queued, nothing stalled): then :meth:`stop` may end the task."""
+        return self._direct and not self._stalled
+
     def stop(self) -> None:
-        """End the broker task (a live run at quiescence: nothing is queued, nothing stalls)."""
-        assert self._direct and not self._stalled
+        """End the broker task once it takes the wake-up (only when :attr:`caught_up`)."""
         self._stopped = True
         self._send.send_nowait(_WAKE)
 

@@ -442,6 +442,7 @@ class RunCore:
             and not self.following
             and not self._extensions
             and self.work.pending == 0
+            and self.broker.caught_up
         )
 
     # -- external input (see ._external) ------------------------------------------------
