@@ -125,36 +125,60 @@ class Broker:
         through its inbox until it has delivered them (so deliveries stay in log order).
         Whatever this raises is raised by the broker task instead, as if it had run there.
         """
-        run = self._run
-        table = run.routing
-        mailboxes = run.mailboxes
-        work = run.work
-        generated = self.generated
         stalled = self._stalled
         try:
-            while True:
-                signal = self._log(draft)
-                if signal is not None:
-                    route = table.route(signal.name)
-                    if route.agents:
-                        delivery = (signal, run.log_state)
-                        for index in route.agents:
-                            work.add()
-                            if stalled or not mailboxes[index].put_nowait(delivery):
-                                stalled.append((index, delivery))
-                    if route.reducers:
-                        work.add()
-                        run.state_actor.deliver(signal, route.reducers)
-                work.done()
-                if not generated:
-                    break
-                draft = generated.pop(0)
+            self._log_and_route(draft)
         except BaseException as exc:
             self._crash = exc
             stalled.append(None)
         if stalled:
             self._direct = False
             self._send.send_nowait(_WAKE)  # the inbox is empty: there is room
+
+    def _log_and_route(self, draft: Draft) -> None:
+        """Log ``draft`` and the drafts logging it generates, routing each without waiting."""
+        generated = self.generated
+        work = self._run.work
+        while True:
+            signal = self._log(draft)
+            if signal is not None:
+                self._route_now(signal)
+            work.done()
+            if not generated:
+                return
+            draft = generated.pop(0)
+
+    def _route_now(self, signal: Signal) -> None:
+        """Deliver ``signal`` with the state as of its place in the log; a delivery to a full
+        mailbox, and every delivery after it, waits in :attr:`_stalled` (see :meth:`_flush`)."""
+        run = self._run
+        work = run.work
+        route = run.routing.route(signal.name)
+        if route.agents:
+            delivery = (signal, run.log_state)
+            mailboxes = run.mailboxes
+            stalled = self._stalled
+            for index in route.agents:
+                work.add()
+                if stalled or not mailboxes[index].put_nowait(delivery):
+                    stalled.append((index, delivery))
+        if route.reducers:
+            work.add()
+            run.state_actor.deliver(signal, route.reducers)
+
+    async def _flush(self) -> None:
+        """Make the stalled deliveries, in order, waiting for room (the broker task only);
+        raises what a publisher's routing raised, at its place."""
+        stalled = self._stalled
+        mailboxes = self._run.mailboxes
+        while stalled:
+            entry = stalled.pop(0)
+            if entry is None:
+                crash, self._crash = self._crash, None
+                assert crash is not None
+                raise crash
+            index, delivery = entry
+            await mailboxes[index].put(delivery)
 
     @property
     def caught_up(self) -> bool:
@@ -195,14 +219,8 @@ class Broker:
         if self.follower is not None:
             await self._run_following(self.follower)
             return
-        run = self._run
-        table = run.routing
-        mailboxes = run.mailboxes
-        reduce = run.state_actor.deliver
-        work = run.work
         receive = self._receive.receive
         receive_nowait = self._receive.receive_nowait
-        generated = self.generated
         stalled = self._stalled
         while True:
             # Take what is queued without a scheduler round per draft (receive() always
@@ -216,36 +234,12 @@ class Broker:
             if draft is None:
                 self._direct = True
                 draft = await receive()
-            if draft is _WAKE:
-                if self._stopped:
-                    return
-                while stalled:
-                    entry = stalled.pop(0)
-                    if entry is None:
-                        crash, self._crash = self._crash, None
-                        assert crash is not None
-                        raise crash
-                    index, delivery = entry
-                    await mailboxes[index].put(delivery)
-                continue
-            while True:
-                signal = self._log(draft)
-                if signal is not None:
-                    route = table.route(signal.name)
-                    if route.agents:
-                        delivery = (signal, run.log_state)
-                        for index in route.agents:
-                            work.add()
-                            mailbox = mailboxes[index]
-                            if not mailbox.put_nowait(delivery):
-                                await mailbox.put(delivery)
-                    if route.reducers:
-                        work.add()
-                        reduce(signal, route.reducers)
-                work.done()
-                if not generated:
-                    break
-                draft = generated.pop(0)
+            if draft is not _WAKE:
+                self._log_and_route(draft)
+            elif self._stopped:
+                return
+            if stalled:
+                await self._flush()
 
     async def _run_following(self, follower: ScheduleFollower) -> None:
         run = self._run
@@ -274,26 +268,14 @@ class Broker:
                         follower.lent -= 1
                         work.floor = follower.held + follower.lent
                         waiter.set()
-                    await self._route(signal)
+                    self._route_now(signal)
+                    if self._stalled:
+                        await self._flush()
                 work.done()
             for _ in follower.take_dropped():
                 work.done()
             work.stalled = True  # nothing can be logged until another draft arrives
             work.set_floor(follower.held + follower.lent)
-
-    async def _route(self, signal: Signal) -> None:
-        # The same routing as run()'s live loop, which inlines it: that loop is the hot path.
-        run = self._run
-        work = run.work
-        route = run.routing.route(signal.name)
-        if route.agents:
-            delivery = (signal, run.log_state)
-            for index in route.agents:
-                work.add()
-                await run.mailboxes[index].put(delivery)
-        if route.reducers:
-            work.add()
-            run.state_actor.deliver(signal, route.reducers)
 
     async def logged(self, signal_id: str) -> None:
         """Return once signal ``signal_id`` is in the log (used while following a schedule)."""

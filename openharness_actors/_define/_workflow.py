@@ -374,34 +374,29 @@ class Workflow(Generic[S]):
         # of one agent depend on nothing else (specs are frozen), so they are not redone.
         checked_before = (identity, keys) in self._valid_agents
         for name, spec in agents.items():
-            if checked_before:
-                chosen = spec.harness or settings.harness
-                if run_budget is not None and isinstance(chosen, Harness):
-                    chosen = run_budget.gate(chosen)
-                if plan is not None:
-                    chosen = plan.harness_for(name, chosen, spec.needs_harness)
-                harnesses[name] = chosen
-                if spec.needs_harness and chosen is None:
-                    missing_harness.append(name)
-                continue
-            agent_problems: list[str] = []
-            if not isinstance(name, str) or not _AGENT_NAME.fullmatch(name):
-                agent_problems.append(
-                    f"name {name!r} is not valid (letters, digits, '_', '.', '-'; "
-                    "starting with a letter or '_')"
-                )
-            if not isinstance(spec, AgentSpec):
-                problems.append(
-                    f"agents[{name!r}] is {type(spec).__name__}, not an agent made by workflow.agent()"
-                )
-                continue
-            if model.fields is None:
-                if spec.updates is not None and spec.updates not in keys:
+            if not checked_before:
+                agent_problems: list[str] = []
+                if not isinstance(name, str) or not _AGENT_NAME.fullmatch(name):
                     agent_problems.append(
-                        f"updates={spec.updates!r} is not a key of the initial state "
-                        f"(keys: {', '.join(sorted(keys)) or 'none'})"
+                        f"name {name!r} is not valid (letters, digits, '_', '.', '-'; "
+                        "starting with a letter or '_')"
                     )
-                agent_problems.extend(self._template_problems(spec, keys))
+                if not isinstance(spec, AgentSpec):
+                    problems.append(
+                        f"agents[{name!r}] is {type(spec).__name__}, not an agent made by "
+                        "workflow.agent()"
+                    )
+                    continue
+                if model.fields is None:
+                    if spec.updates is not None and spec.updates not in keys:
+                        agent_problems.append(
+                            f"updates={spec.updates!r} is not a key of the initial state "
+                            f"(keys: {', '.join(sorted(keys)) or 'none'})"
+                        )
+                    agent_problems.extend(self._template_problems(spec, keys))
+                if agent_problems:
+                    first_bad_agent = first_bad_agent or name
+                    problems.extend(f"agent {name!r}: {p}" for p in agent_problems)
             chosen = spec.harness or settings.harness
             if run_budget is not None and isinstance(chosen, Harness):
                 chosen = run_budget.gate(chosen)
@@ -410,9 +405,6 @@ class Workflow(Generic[S]):
             harnesses[name] = chosen
             if spec.needs_harness and chosen is None:
                 missing_harness.append(name)
-            if agent_problems:
-                first_bad_agent = first_bad_agent or name
-                problems.extend(f"agent {name!r}: {p}" for p in agent_problems)
         if missing_harness:
             problems.append(
                 f"no harness for agent(s) {', '.join(repr(n) for n in missing_harness)}: pass "
