@@ -112,7 +112,7 @@ class AgentActor:
         while True:
             delivery = await get()
             if delivery is None:
-                return  # the run is over (see RunCore.stop_actors)
+                return  # the run is over (closed at quiescence, see RunCore._quiet_end)
             trigger, state = delivery
             if self._joins is None:
                 self._dispatch(trigger, state)

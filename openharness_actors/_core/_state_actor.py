@@ -169,12 +169,12 @@ class StateActor:
         self._put(_STOP)
 
     def deliver(self, signal: Signal, reducers: tuple[int, ...]) -> None:
-        """Queue ``signal`` for the reducers at ``reducers`` (broker only; never blocks; the
-        broker has added a unit of work for it)."""
+        """Queue ``signal`` for the reducers at ``reducers`` (the broker's routing only, in
+        whichever task routes it; never blocks; a unit of work was added for it)."""
         self._put(_Reduce(signal, reducers))
 
     def put_commit(self, commit: Commit) -> None:
-        """Queue an update whose ``agent:completed`` was just logged (broker only)."""
+        """Queue an update whose ``agent:completed`` was just logged (at log time only)."""
         self._work.add()
         self._put(commit)
 
