@@ -53,6 +53,7 @@ class Broker:
 
     def __init__(self, run: RunCore, inbox_size: int) -> None:
         self._run = run
+        self._work = run.work
         # Annotated rather than subscripted: ``open_memory_channel[T]`` builds a generic alias
         # on every call, and every run makes one of these (and one mailbox per agent).
         channel: tuple[trio.MemorySendChannel[Draft], trio.MemoryReceiveChannel[Draft]]
@@ -100,7 +101,7 @@ class Broker:
             self.check(name, payload, source.agent)
         if signal_id is None:
             signal_id = new_signal_id()
-        work = self._run.work
+        work = self._work
         work.add()
         draft = (signal_id, name, payload, source, extra)
         try:
@@ -138,7 +139,7 @@ class Broker:
     def _log_and_route(self, draft: Draft) -> None:
         """Log ``draft`` and the drafts logging it generates, routing each without waiting."""
         generated = self.generated
-        work = self._run.work
+        work = self._work
         while True:
             signal = self._log(draft)
             if signal is not None:
@@ -152,7 +153,7 @@ class Broker:
         """Deliver ``signal`` with the state as of its place in the log; a delivery to a full
         mailbox, and every delivery after it, waits in :attr:`_stalled` (see :meth:`_flush`)."""
         run = self._run
-        work = run.work
+        work = self._work
         route = run.routing.route(signal.name)
         if route.agents:
             delivery = (signal, run.log_state)
@@ -313,8 +314,8 @@ class Broker:
             if rewrite is not None:
                 name, payload = rewrite
         log = run.log
-        signal = Signal(signal_id, name, payload, time.time(), len(log), run.run_id, source)
-        follower = self.follower
+        signal = Signal(signal_id, name, payload, time.time(), len(log.signals), run.run_id, source)
+        follower = self._follower  # (not the property: this runs for every signal)
         if follower is not None:
             signal = follower.stamp(signal)
         log.append(signal)
