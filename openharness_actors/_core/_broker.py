@@ -188,8 +188,10 @@ class Broker:
         return self._direct and not self._stalled
 
     def stop(self) -> None:
-        """End the broker task once it takes the wake-up (only when :attr:`caught_up`)."""
+        """End the broker task once it takes the wake-up (only when :attr:`caught_up`). A
+        publish that comes later queues in the inbox, which :meth:`drain` logs unrouted."""
         self._stopped = True
+        self._direct = False
         self._send.send_nowait(_WAKE)
 
     @property
