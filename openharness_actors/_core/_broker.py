@@ -218,7 +218,7 @@ class Broker:
 
     async def run(self) -> None:
         """The broker task: route what publishers could not route themselves (a full
-        mailbox), and every draft queued behind it, until cancelled."""
+        mailbox), and every draft queued behind it, until cancelled or stopped."""
         if self.follower is not None:
             await self._run_following(self.follower)
             return

@@ -435,7 +435,10 @@ class Workflow(Generic[S]):
             harnesses=harnesses,
             state=snapshot,
             routing=self._routing(
-                agents, checked.reducers, () if external is None else external.patterns
+                agents,
+                identity,
+                checked.reducers,
+                () if external is None else external.patterns,
             ),
             reducers=checked.reducers,
             end_when=settings.end_when,
@@ -456,11 +459,14 @@ class Workflow(Generic[S]):
     def _routing(
         self,
         agents: Mapping[str, AgentSpec],
+        identity: tuple[tuple[str, int], ...],
         reducers: Sequence[tuple[Pattern, Any]],
         external: Sequence[Pattern] = (),
     ) -> RoutingTable:
+        """The routing table of ``agents`` (``identity``: their names and spec ids, the key
+        the run's checks use too), cached per agent set, reducer and external patterns."""
         key = (
-            tuple((name, id(spec)) for name, spec in agents.items()),
+            identity,
             tuple(pattern for pattern, _ in reducers),
             tuple(external),
         )
